@@ -1,0 +1,59 @@
+/**
+ * Every bound in Holdfast, named once, units last. Protocol code takes these through its
+ * options so tests can shrink them; the defaults here are what production runs.
+ */
+export const limits = {
+  // --- consensus: timing -------------------------------------------------------------------
+  /** Leader heartbeat period. */
+  heartbeatIntervalMs: 50,
+  /** Followers start a pre-vote after hearing nothing for a random time in [min, max). */
+  electionTimeoutMinMs: 300,
+  electionTimeoutMaxMs: 600,
+  /**
+   * A leader serves lease reads for this long after the send time of the last heartbeat a
+   * majority answered. Must stay below electionTimeoutMinMs by the clock-drift margin, because
+   * followers refuse votes for electionTimeoutMinMs after hearing the leader.
+   */
+  leaderLeaseMs: 240,
+
+  // --- consensus: replication and flow control ---------------------------------------------
+  /** Entries in one append message. */
+  appendEntriesMax: 4096,
+  /** Payload bytes in one append message (one entry may exceed it alone). */
+  appendBytesMax: 1024 * 1024,
+  /** Append messages in flight to one follower before waiting for an answer. */
+  inflightAppendsMax: 16,
+  /** Bytes proposed but not yet committed; past this, proposals are refused (back-pressure). */
+  uncommittedBytesMax: 64 * 1024 * 1024,
+  /** Proposals waiting for commit on the leader. */
+  pendingProposalsMax: 262_144,
+  /** One proposal's payload. */
+  proposalBytesMax: 1024 * 1024,
+  /** A learner is promoted once it is within this many entries of the leader. */
+  learnerCatchUpEntriesMax: 64,
+  /** Take a snapshot after this many applied entries since the last one. */
+  snapshotEntriesInterval: 100_000,
+
+  // --- write-ahead log --------------------------------------------------------------------
+  /** A segment file rolls over past this size. */
+  walSegmentBytesMax: 64 * 1024 * 1024,
+  /** One record (header + payload). */
+  walRecordBytesMax: 64 * 1024 * 1024,
+
+  // --- transport ---------------------------------------------------------------------------
+  /** One frame on the wire, header included. Larger frames close the connection. */
+  frameBytesMax: 16 * 1024 * 1024,
+  /** Bytes queued for one peer while it is unreachable; older messages are dropped first. */
+  peerQueueBytesMax: 32 * 1024 * 1024,
+  /** Reconnect backoff. */
+  reconnectDelayMinMs: 50,
+  reconnectDelayMaxMs: 2000,
+  /** Handshake must finish within this time. */
+  handshakeTimeoutMs: 2000,
+
+  // --- cluster ------------------------------------------------------------------------------
+  /** Members of one consensus group (FTL: 3 or 5 services; more is allowed, bounded). */
+  membersMax: 9,
+} as const;
+
+export type Limits = typeof limits;

@@ -1,0 +1,91 @@
+import type { Entry, MemberId, Snapshot } from "./types.js";
+
+/**
+ * Messages between members. Every message carries the sender's term: a receiver with a higher
+ * term rejects it (term fencing), a receiver with a lower term adopts it.
+ */
+export type Message =
+  | PreVote
+  | PreVoteResponse
+  | Vote
+  | VoteResponse
+  | Append
+  | AppendResponse
+  | InstallSnapshot
+  | InstallSnapshotResponse
+  | TimeoutNow;
+
+interface Envelope {
+  readonly from: MemberId;
+  readonly to: MemberId;
+  readonly term: number;
+}
+
+/** Asks "would you vote for me in `term`?" without anyone changing term (Raft §9.6). */
+export interface PreVote extends Envelope {
+  readonly type: "pre-vote";
+  readonly lastIndex: number;
+  readonly lastTerm: number;
+  /** The candidate has no trustworthy data: it may only win a first formation. */
+  readonly empty: boolean;
+}
+
+export interface PreVoteResponse extends Envelope {
+  readonly type: "pre-vote-response";
+  readonly granted: boolean;
+  readonly empty: boolean;
+}
+
+export interface Vote extends Envelope {
+  readonly type: "vote";
+  readonly lastIndex: number;
+  readonly lastTerm: number;
+  readonly empty: boolean;
+  /** Set by a leadership transfer: voters skip the "I heard a leader recently" check. */
+  readonly transfer: boolean;
+}
+
+export interface VoteResponse extends Envelope {
+  readonly type: "vote-response";
+  readonly granted: boolean;
+  readonly empty: boolean;
+}
+
+export interface Append extends Envelope {
+  readonly type: "append";
+  readonly prevIndex: number;
+  readonly prevTerm: number;
+  readonly entries: readonly Entry[];
+  readonly commitIndex: number;
+  /** Leader's clock when sent; echoed back so the leader can extend its lease. */
+  readonly sentAtMs: number;
+}
+
+export interface AppendResponse extends Envelope {
+  readonly type: "append-response";
+  readonly success: boolean;
+  /** On success: the last index the follower now holds matching the leader. */
+  readonly matchIndex: number;
+  /** On rejection: the follower's last index, so the leader can skip back quickly. */
+  readonly rejectHint: number;
+  readonly empty: boolean;
+  readonly sentAtMs: number;
+}
+
+export interface InstallSnapshot extends Envelope {
+  readonly type: "install-snapshot";
+  readonly snapshot: Snapshot;
+  readonly sentAtMs: number;
+}
+
+export interface InstallSnapshotResponse extends Envelope {
+  readonly type: "install-snapshot-response";
+  readonly matchIndex: number;
+  readonly empty: boolean;
+  readonly sentAtMs: number;
+}
+
+/** Leadership transfer: "campaign now, skipping pre-vote". */
+export interface TimeoutNow extends Envelope {
+  readonly type: "timeout-now";
+}
