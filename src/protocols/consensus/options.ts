@@ -1,0 +1,46 @@
+import { limits } from "../../kernel/limits.js";
+import type { Prng } from "../../kernel/prng.js";
+import type { MemberDefinition, MemberId } from "./types.js";
+
+/** Every knob of one member. Defaults come from kernel/limits.ts. */
+export interface ConsensusOptions {
+  readonly id: MemberId;
+  /**
+   * The members defined for this group (realm definition). The first configuration when the
+   * log has none; members later returning after a force quorum rejoin from this list.
+   */
+  readonly definedMembers: readonly MemberDefinition[];
+  readonly random: Prng;
+  readonly heartbeatIntervalMs: number;
+  readonly electionTimeoutMinMs: number;
+  readonly electionTimeoutMaxMs: number;
+  readonly leaderLeaseMs: number;
+  readonly appendEntriesMax: number;
+  readonly appendBytesMax: number;
+  readonly inflightAppendsMax: number;
+  readonly uncommittedBytesMax: number;
+  readonly pendingProposalsMax: number;
+  readonly proposalBytesMax: number;
+  readonly learnerCatchUpEntriesMax: number;
+}
+
+export function consensusOptions(
+  required: Pick<ConsensusOptions, "id" | "definedMembers" | "random">,
+  overrides: Partial<ConsensusOptions> = {},
+): ConsensusOptions {
+  return {
+    heartbeatIntervalMs: limits.heartbeatIntervalMs,
+    electionTimeoutMinMs: limits.electionTimeoutMinMs,
+    electionTimeoutMaxMs: limits.electionTimeoutMaxMs,
+    leaderLeaseMs: limits.leaderLeaseMs,
+    appendEntriesMax: limits.appendEntriesMax,
+    appendBytesMax: limits.appendBytesMax,
+    inflightAppendsMax: limits.inflightAppendsMax,
+    uncommittedBytesMax: limits.uncommittedBytesMax,
+    pendingProposalsMax: limits.pendingProposalsMax,
+    proposalBytesMax: limits.proposalBytesMax,
+    learnerCatchUpEntriesMax: limits.learnerCatchUpEntriesMax,
+    ...required,
+    ...overrides,
+  };
+}
