@@ -1,0 +1,59 @@
+import type { MemberId } from "./types.js";
+
+/**
+ * The leader's view of one follower (etcd's Progress). Modes:
+ *  - probe: find where logs agree; one append at a time, retried each heartbeat;
+ *  - replicate: logs agree up to matchIndex; stream appends optimistically (pipelining), at
+ *    most inflightAppendsMax messages in flight;
+ *  - snapshot: an install-snapshot is in flight; wait for its answer.
+ */
+export class FollowerProgress {
+  matchIndex = 0;
+  nextIndex: number;
+  mode: "probe" | "replicate" | "snapshot" = "probe";
+  /** Last index carried by each append in flight, oldest first. */
+  inflight: number[] = [];
+  /** Follower reported it has no trustworthy data (FTL non-empty rule). */
+  empty = true;
+  /** Heard from since the last check-quorum round. */
+  recentlyActive = false;
+  /** Leader clock at send time of the newest message this follower answered (lease). */
+  ackedSentAtMs = Number.NEGATIVE_INFINITY;
+  /** Leader clock of the last answer, to detect a stalled pipeline. */
+  lastResponseAtMs: number;
+  /** In probe mode: when the last probe went out (one per heartbeat). */
+  lastProbeAtMs = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    readonly id: MemberId,
+    lastIndex: number,
+    nowMs: number,
+  ) {
+    this.nextIndex = lastIndex + 1;
+    this.lastResponseAtMs = nowMs;
+  }
+
+  becomeProbe(): void {
+    this.mode = "probe";
+    this.nextIndex = this.matchIndex + 1;
+    this.inflight = [];
+    this.lastProbeAtMs = Number.NEGATIVE_INFINITY;
+  }
+
+  becomeReplicate(): void {
+    this.mode = "replicate";
+    this.nextIndex = Math.max(this.nextIndex, this.matchIndex + 1);
+  }
+
+  /** Returns true when the match advanced. */
+  maybeUpdate(matchIndex: number): boolean {
+    let updated = false;
+    if (matchIndex > this.matchIndex) {
+      this.matchIndex = matchIndex;
+      updated = true;
+    }
+    this.nextIndex = Math.max(this.nextIndex, matchIndex + 1);
+    while (this.inflight.length > 0 && (this.inflight[0] ?? 0) <= matchIndex) this.inflight.shift();
+    return updated;
+  }
+}
