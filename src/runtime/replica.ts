@@ -1,0 +1,330 @@
+import { assert } from "../kernel/assert.js";
+import type { Notification, PersistBatch, Ready } from "../protocols/consensus/effects.js";
+import type { Input, MembershipChange, Proposal } from "../protocols/consensus/inputs.js";
+import type { Message } from "../protocols/consensus/messages.js";
+import { ConsensusNode } from "../protocols/consensus/node.js";
+import type { ConsensusOptions } from "../protocols/consensus/options.js";
+import type { Configuration, Entry, LogPosition, MemberId, MemberStatus, Snapshot } from "../protocols/consensus/types.js";
+import type { Clock, LogStorage, TimerHandle, Transport } from "./ports.js";
+
+/**
+ * The application replicated by one consensus group. `apply` receives committed entries in log
+ * order (every kind: commands, noops and configuration entries, so indexes stay contiguous);
+ * `restore` replaces the whole state with a snapshot's. Both run only after the entries or
+ * snapshot are durable on this member.
+ */
+export interface ReplicaApplication {
+  apply(entries: readonly Entry[]): void;
+  restore(snapshot: Snapshot): void;
+  /** The application state through the last applied entry, as bytes (for compaction). */
+  snapshot?(): Uint8Array;
+}
+
+export interface ReplicaOptions {
+  readonly consensus: ConsensusOptions;
+  readonly storage: LogStorage;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly application: ReplicaApplication;
+  /** Notifications for local clients, in order, each after the state it reports is durable. */
+  readonly notify: (notification: Notification) => void;
+  /** The replica stopped itself (fail-stop): the disk failed. Not called for `stop()`. */
+  readonly onFailure?: (error: Error) => void;
+}
+
+/**
+ * The part of one Ready that must wait for durability: everything but `messages` and
+ * `persist`. Kept in batch order in `pending`; `durable` turns true in the write's callback.
+ */
+interface PendingBatch {
+  durable: boolean;
+  /** What to report back as `persisted`, or null when the batch held no entries or snapshot. */
+  readonly through: LogPosition | null;
+  readonly ready: Ready;
+}
+
+const tickInput: Input = Object.freeze({ type: "tick" });
+
+/**
+ * Drives one ConsensusNode: turns timer ticks, transport messages and local requests into
+ * inputs, and carries out each Ready in the order effects.ts specifies:
+ *
+ *   messages              -> sent at once
+ *   persist               -> storage.write (many may be in flight: group commit is the storage's)
+ *   in the write's onDurable, in batch order:
+ *     messagesAfterPersist -> sent
+ *     persisted            -> stepped back into the node (if the batch had entries or a snapshot)
+ *     applySnapshot, apply -> application
+ *     notify               -> local clients
+ *
+ * A Ready without `persist` still queues its after-persist part behind earlier pending writes,
+ * so the effects of consecutive Readies never overtake one another.
+ *
+ * The same class runs in the simulator and in the member process; nothing here knows which.
+ */
+export class Replica {
+  readonly id: MemberId;
+  private readonly node: ConsensusNode;
+  private readonly options: ReplicaOptions;
+  private readonly pending: PendingBatch[] = [];
+  /** Index of the first entry of `pending` still waiting (a queue without shift()). */
+  private pendingHead = 0;
+  private tickTimer: TimerHandle | null = null;
+  private draining = false;
+  private stopped = false;
+  private failure: Error | null = null;
+  /** Reused for every received message while no other message step is running. */
+  private readonly messageInput: { type: "message"; message: Message } = { type: "message", message: null as unknown as Message };
+  private messageInputBusy = false;
+
+  // What the application holds, to build snapshots: the last applied position and the
+  // configuration in force at that index.
+  private appliedIndex = 0;
+  private appliedTerm = 0;
+  private appliedConfig: Configuration;
+  private snapshotIndex = 0;
+
+  /** Why storage recovery marked this member empty, or null. */
+  readonly emptyReason: string | null;
+
+  constructor(options: ReplicaOptions) {
+    this.options = options;
+    this.id = options.consensus.id;
+    const recovered = options.storage.recover();
+    this.emptyReason = recovered.emptyReason;
+    assert(!recovered.hardState.empty || recovered.emptyReason !== null, "an empty member must come with its reason");
+    this.appliedConfig = { voters: options.consensus.definedMembers, learners: [] };
+    // A recovered snapshot reaches the (blank) application through the first Ready's
+    // applySnapshot, like one installed from the leader.
+    this.node = new ConsensusNode(options.consensus, recovered, options.clock.nowMs());
+    options.transport.onMessage((message) => this.receive(message));
+    this.scheduleTick();
+    this.drain();
+  }
+
+  // --- public requests ----------------------------------------------------------------------
+
+  propose(proposals: readonly Proposal[]): void {
+    this.step({ type: "propose", proposals });
+  }
+
+  read(readId: number): void {
+    this.step({ type: "read", readId });
+  }
+
+  transferLeadership(to: MemberId | null): void {
+    this.step({ type: "transfer-leadership", to });
+  }
+
+  changeMembership(change: MembershipChange): void {
+    this.step({ type: "change-membership", change });
+  }
+
+  /** Operator only: unsafe by design (see inputs.ts); the report arrives as a notification. */
+  forceQuorum(reachable: readonly MemberId[]): void {
+    this.step({ type: "force-quorum", reachable });
+  }
+
+  /**
+   * Snapshot the application at its last applied entry and let the node compact the log
+   * through it. Returns false when there is nothing new to snapshot or no snapshot hook.
+   */
+  takeSnapshot(): boolean {
+    const snapshotOf = this.options.application.snapshot;
+    if (this.stopped || snapshotOf === undefined) return false;
+    if (this.appliedIndex <= this.snapshotIndex) return false;
+    const snapshot: Snapshot = {
+      index: this.appliedIndex,
+      term: this.appliedTerm,
+      config: this.appliedConfig,
+      data: snapshotOf.call(this.options.application),
+    };
+    this.snapshotIndex = snapshot.index;
+    this.step({ type: "snapshot-taken", snapshot });
+    return true;
+  }
+
+  status(): MemberStatus {
+    return this.node.status();
+  }
+
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /** The disk error that stopped this replica, if any. */
+  get failedWith(): Error | null {
+    return this.failure;
+  }
+
+  /**
+   * Stop driving the node: no more ticks, messages or effects. Writes already issued may still
+   * become durable, but nothing that waits on them happens any more.
+   */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.tickTimer?.cancel();
+    this.tickTimer = null;
+    this.options.transport.close();
+    this.options.storage.close();
+  }
+
+  // --- inputs ---------------------------------------------------------------------------------
+
+  private scheduleTick(): void {
+    this.tickTimer = this.options.clock.setTimer(this.options.consensus.heartbeatIntervalMs, () => {
+      if (this.stopped) return;
+      this.step(tickInput);
+      if (!this.stopped) this.scheduleTick();
+    });
+  }
+
+  private receive(message: Message): void {
+    if (this.stopped) return;
+    assert(message.to === this.id, `message for ${message.to} delivered to ${this.id}`);
+    if (this.messageInputBusy) {
+      this.step({ type: "message", message });
+      return;
+    }
+    this.messageInputBusy = true;
+    this.messageInput.message = message;
+    try {
+      this.step(this.messageInput);
+    } finally {
+      this.messageInput.message = null as unknown as Message;
+      this.messageInputBusy = false;
+    }
+  }
+
+  private step(input: Input): void {
+    if (this.stopped) return;
+    this.node.step(this.options.clock.nowMs(), input);
+    this.drain();
+  }
+
+  // --- effects --------------------------------------------------------------------------------
+
+  /** Take and carry out every Ready. Re-entrant calls (from a notification) leave it to us. */
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (!this.stopped && this.node.hasReady()) this.execute(this.node.takeReady());
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private execute(ready: Ready): void {
+    const transport = this.options.transport;
+    for (let i = 0; i < ready.messages.length; i++) transport.send(ready.messages[i] as Message);
+
+    const persist = ready.persist;
+    const waiting = this.pending.length - this.pendingHead;
+    if (persist === null) {
+      if (!hasAfterPersistWork(ready)) return;
+      if (waiting === 0) {
+        this.afterDurable(ready, null);
+      } else {
+        // Keep batch order: run behind the last pending write.
+        this.pending.push({ durable: true, through: null, ready });
+      }
+      return;
+    }
+    const batch: PendingBatch = { durable: false, through: persistedThrough(persist), ready };
+    this.pending.push(batch);
+    this.options.storage.write(persist, (error) => this.onDurable(batch, error));
+  }
+
+  private onDurable(batch: PendingBatch, error: Error | undefined): void {
+    if (this.stopped) return;
+    if (error !== undefined) {
+      this.fail(error);
+      return;
+    }
+    assert(!batch.durable, "a write completed twice");
+    batch.durable = true;
+    this.flushDurable();
+  }
+
+  /** Carry out, in batch order, every pending batch whose write (and every earlier one) is done. */
+  private flushDurable(): void {
+    while (!this.stopped && this.pendingHead < this.pending.length) {
+      const head = this.pending[this.pendingHead] as PendingBatch;
+      if (!head.durable) break;
+      this.pendingHead++;
+      this.afterDurable(head.ready, head.through);
+    }
+    if (this.pendingHead === this.pending.length) {
+      this.pending.length = 0;
+      this.pendingHead = 0;
+    } else if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pending.length) {
+      this.pending.splice(0, this.pendingHead);
+      this.pendingHead = 0;
+    }
+  }
+
+  private afterDurable(ready: Ready, through: LogPosition | null): void {
+    const transport = this.options.transport;
+    const after = ready.messagesAfterPersist;
+    for (let i = 0; i < after.length; i++) transport.send(after[i] as Message);
+    if (through !== null) {
+      this.node.step(this.options.clock.nowMs(), { type: "persisted", through });
+    }
+    const application = this.options.application;
+    if (ready.applySnapshot !== null) {
+      application.restore(ready.applySnapshot);
+      this.noteRestored(ready.applySnapshot);
+    }
+    if (ready.apply.length > 0) {
+      this.noteApplied(ready.apply);
+      application.apply(ready.apply);
+    }
+    const notify = this.options.notify;
+    for (let i = 0; i < ready.notify.length; i++) notify(ready.notify[i] as Notification);
+    // The persisted step (or a client reacting to a notification) may have produced more work.
+    this.drain();
+  }
+
+  private noteRestored(snapshot: Snapshot): void {
+    assert(snapshot.index >= this.appliedIndex, `${this.id} restores snapshot ${snapshot.index} behind applied ${this.appliedIndex}`);
+    this.appliedIndex = snapshot.index;
+    this.appliedTerm = snapshot.term;
+    this.appliedConfig = snapshot.config;
+    this.snapshotIndex = snapshot.index;
+  }
+
+  private noteApplied(entries: readonly Entry[]): void {
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i] as Entry;
+      assert(entry.index === this.appliedIndex + 1,
+        `${this.id} applies ${entry.index} after ${this.appliedIndex}: entries must be contiguous`);
+      this.appliedIndex = entry.index;
+      this.appliedTerm = entry.term;
+      if (entry.kind === "config") {
+        assert(entry.config !== undefined, "a config entry without its configuration");
+        this.appliedConfig = entry.config;
+      }
+    }
+  }
+
+  private fail(error: Error): void {
+    this.failure = error;
+    this.stop();
+    this.options.onFailure?.(error);
+  }
+}
+
+function hasAfterPersistWork(ready: Ready): boolean {
+  return ready.messagesAfterPersist.length > 0 || ready.applySnapshot !== null || ready.apply.length > 0 ||
+    ready.notify.length > 0;
+}
+
+/** The last log position a persist batch makes durable, or null when it holds none. */
+function persistedThrough(batch: PersistBatch): LogPosition | null {
+  const last = batch.entries[batch.entries.length - 1];
+  if (last !== undefined) return { index: last.index, term: last.term };
+  if (batch.snapshot !== null) return { index: batch.snapshot.index, term: batch.snapshot.term };
+  return null;
+}
