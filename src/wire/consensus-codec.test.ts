@@ -68,7 +68,7 @@ describe("consensus codec", () => {
       data: fc.uint8Array({ maxLength: 200 }),
     });
     fc.assert(
-      fc.property(fc.array(entry, { maxLength: 30 }), fc.double({ noNaN: true, noDefaultInfinity: true }), (list, sentAtMs) => {
+      fc.property(fc.array(entry, { maxLength: 30 }), fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }), (list, sentAtMs) => {
         const message: Message = { ...envelope, type: "append", prevIndex: 1, prevTerm: 1, entries: list, commitIndex: 1, sentAtMs };
         expect(decodeMessage(encodeMessage(message))).toEqual({ ok: true, message });
       }),
