@@ -171,6 +171,7 @@ export class ConsensusNode {
   // ---------------------------------------------------------------------------------------
 
   private tick(): void {
+    if (this.isUpToDateNow()) this.lastUpToDate = this.log.lastPosition();
     if (this.role === "leader") {
       this.tickLeader();
       return;
@@ -591,12 +592,10 @@ export class ConsensusNode {
   }
 
   private heartbeat(progress: FollowerProgress): void {
-    const stalled = this.nowMs - progress.lastResponseAtMs >= 2 * this.options.heartbeatIntervalMs;
-    if (progress.mode === "replicate" && progress.inflight.length > 0 && stalled) {
-      // A lost message would stall the pipeline forever: fall back to probing.
-      progress.becomeProbe();
-    }
-    if (progress.mode === "snapshot" && stalled) progress.becomeProbe();
+    const stallMs = 2 * this.options.heartbeatIntervalMs;
+    // A lost append would stall the pipeline forever: fall back to probing.
+    if (progress.mode === "replicate" && progress.isStalled(this.nowMs, stallMs)) progress.becomeProbe();
+    if (progress.mode === "snapshot" && this.nowMs - progress.lastResponseAtMs >= stallMs) progress.becomeProbe();
     this.sendAppend(progress, true);
   }
 
@@ -696,15 +695,22 @@ export class ConsensusNode {
     if (!progress) return;
     this.noteResponse(progress, message.sentAtMs, message.empty);
     if (message.success) {
-      const advanced = progress.maybeUpdate(message.matchIndex);
+      const advanced = progress.maybeUpdate(message.matchIndex, this.nowMs);
       if (progress.mode === "probe") progress.becomeReplicate();
       if (advanced) this.maybeCommit();
       this.maybeFinishTransfer(progress);
     } else if (progress.mode !== "snapshot") {
-      // Skip back to where the follower's log can possibly agree.
+      // A follower below its old match lost its data (a wiped disk comes back empty): forget
+      // the match, or the leader would probe the same index forever.
+      if (message.rejectHint < progress.matchIndex) progress.matchIndex = message.empty ? 0 : message.rejectHint;
+      // Skip back to where the follower's log can possibly agree; probe again at once only
+      // when that moved, else wait for the next heartbeat.
       const next = Math.max(progress.matchIndex + 1, Math.min(progress.nextIndex - 1, message.rejectHint + 1));
+      const moved = next < progress.nextIndex || progress.mode === "replicate";
+      const lastProbeAtMs = progress.lastProbeAtMs;
       progress.becomeProbe();
       progress.nextIndex = next;
+      if (!moved) progress.lastProbeAtMs = lastProbeAtMs;
     }
     this.flushCommitted();
     if (this.role === "leader") this.sendAppend(progress);
@@ -715,7 +721,7 @@ export class ConsensusNode {
     const progress = this.progress.get(message.from);
     if (!progress) return;
     this.noteResponse(progress, message.sentAtMs, message.empty);
-    progress.maybeUpdate(message.matchIndex);
+    progress.maybeUpdate(message.matchIndex, this.nowMs);
     progress.becomeProbe();
     this.sendAppend(progress, true);
   }

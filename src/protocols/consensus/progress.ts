@@ -19,8 +19,13 @@ export class FollowerProgress {
   recentlyActive = false;
   /** Leader clock at send time of the newest message this follower answered (lease). */
   ackedSentAtMs = Number.NEGATIVE_INFINITY;
-  /** Leader clock of the last answer, to detect a stalled pipeline. */
+  /** Leader clock of the last answer (liveness, shown in status). */
   lastResponseAtMs: number;
+  /**
+   * Leader clock when the match last advanced or the pipeline was empty. Heartbeat answers do
+   * not count: they keep arriving while a lost append stalls the pipeline forever.
+   */
+  lastAdvanceAtMs: number;
   /** In probe mode: when the last probe went out (one per heartbeat). */
   lastProbeAtMs = Number.NEGATIVE_INFINITY;
 
@@ -31,6 +36,7 @@ export class FollowerProgress {
   ) {
     this.nextIndex = lastIndex + 1;
     this.lastResponseAtMs = nowMs;
+    this.lastAdvanceAtMs = nowMs;
   }
 
   becomeProbe(): void {
@@ -45,11 +51,18 @@ export class FollowerProgress {
     this.nextIndex = Math.max(this.nextIndex, this.matchIndex + 1);
   }
 
+  /** True when appends are in flight and none was answered for `stallMs`. */
+  isStalled(nowMs: number, stallMs: number): boolean {
+    return this.inflight.length > 0 && nowMs - this.lastAdvanceAtMs >= stallMs;
+  }
+
   /** Returns true when the match advanced. */
-  maybeUpdate(matchIndex: number): boolean {
+  maybeUpdate(matchIndex: number, nowMs: number): boolean {
+    if (this.inflight.length === 0) this.lastAdvanceAtMs = nowMs;
     let updated = false;
     if (matchIndex > this.matchIndex) {
       this.matchIndex = matchIndex;
+      this.lastAdvanceAtMs = nowMs;
       updated = true;
     }
     this.nextIndex = Math.max(this.nextIndex, matchIndex + 1);
