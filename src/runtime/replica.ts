@@ -92,7 +92,6 @@ export class Replica {
     this.id = options.consensus.id;
     const recovered = options.storage.recover();
     this.emptyReason = recovered.emptyReason;
-    assert(!recovered.hardState.empty || recovered.emptyReason !== null, "an empty member must come with its reason");
     this.appliedConfig = { voters: options.consensus.definedMembers, learners: [] };
     // A recovered snapshot reaches the (blank) application through the first Ready's
     // applySnapshot, like one installed from the leader.

@@ -1,0 +1,277 @@
+import type { Message } from "../../src/protocols/consensus/messages.js";
+import type { Entry, Snapshot } from "../../src/protocols/consensus/types.js";
+import type { History, Operation } from "./history.js";
+import type { MemberLog } from "./observed-storage.js";
+
+export interface Violation {
+  readonly checker: string;
+  readonly timeMs: number;
+  readonly detail: string;
+}
+
+interface AppliedRecord {
+  readonly term: number;
+  readonly payload: string;
+  readonly hashAfter: number;
+  readonly member: string;
+}
+
+const decoder = new TextDecoder();
+
+/** How the checkers name an entry's content: a command's payload, or its kind. */
+export function payloadOf(entry: Entry): string {
+  if (entry.kind === "command") return decoder.decode(entry.data);
+  if (entry.kind === "config") return `config:${entry.config?.voters.map((voter) => voter.id).join(",") ?? "?"}`;
+  return entry.kind;
+}
+
+/**
+ * Invariants checked continuously while the simulation runs, each fed by one observation
+ * point (a message leaving, a batch written, an entry applied, a client acknowledgment). A
+ * broken invariant becomes a Violation naming its checker; the run keeps going so the trace
+ * shows what followed.
+ */
+export class Checkers {
+  readonly violations: Violation[] = [];
+  /** Limit on recorded violations per run: one bug tends to repeat. */
+  private readonly violationsMax = 20;
+  private readonly leaderOfTerm = new Map<number, string>();
+  /** index -> term -> payload, from every member's log and applied entries ever. */
+  private readonly logged = new Map<number, Map<number, string>>();
+  /** index -> what was applied there (the first member to apply it sets it). */
+  private readonly applied: Array<AppliedRecord | undefined> = [];
+  /** index -> application hash after that index, from snapshots whose index nobody applied yet. */
+  private readonly snapshotHash = new Map<number, number>();
+  /** Members that recovered empty and have not yet been seen caught up (no longer empty). */
+  private readonly emptyMembers = new Set<string>();
+  private everFormed = false;
+  /** Whether each candidate said it was empty in its latest vote or pre-vote request. */
+  private readonly candidateEmpty = new Map<string, boolean>();
+  private nowMs = 0;
+
+  constructor(private readonly history: History, private readonly logOf: (member: string) => MemberLog | null) {}
+
+  setTime(nowMs: number): void {
+    this.nowMs = nowMs;
+  }
+
+  fail(checker: string, detail: string): void {
+    if (this.violations.length >= this.violationsMax) return;
+    this.violations.push({ checker, timeMs: this.nowMs, detail });
+  }
+
+  // --- elections ----------------------------------------------------------------------------
+
+  /**
+   * `member` acts as leader of `term` (it said so, or it sent what only a leader sends). `empty`:
+   * it won as an empty candidate, which only a first formation allows.
+   */
+  leader(member: string, term: number, empty = false): void {
+    const known = this.leaderOfTerm.get(term);
+    if (known === member) return;
+    if (known !== undefined) {
+      this.fail("election-safety", `two leaders in term ${term}: ${known} and ${member}`);
+      return;
+    }
+    if (empty && this.everFormed) {
+      this.fail("empty-member-votes", `${member} won term ${term} as an empty candidate after the cluster had formed`);
+    }
+    this.leaderOfTerm.set(term, member);
+    this.everFormed = true;
+    this.leaderCompleteness(member, term);
+  }
+
+  /**
+   * Raft's leader completeness: a new leader holds every entry acknowledged to a client before
+   * it took office (or a snapshot covering it).
+   */
+  private leaderCompleteness(member: string, term: number): void {
+    const log = this.logOf(member);
+    if (log === null) return;
+    for (const operation of this.history.acknowledged()) {
+      const index = operation.index as number;
+      if (index <= log.snapshotIndex) continue;
+      const entry = log.entryAt(index);
+      if (entry === null || entry.term !== operation.term || payloadOf(entry) !== operation.payload) {
+        const held = entry === null ? "nothing" : `${payloadOf(entry)}@t${entry.term}`;
+        this.fail("leader-completeness",
+          `${member} leads term ${term} but holds ${held} at index ${index}, where ${operation.payload}@t${operation.term} was acknowledged`);
+        return;
+      }
+    }
+  }
+
+  // --- messages -------------------------------------------------------------------------------
+
+  sent(message: Message): void {
+    switch (message.type) {
+      case "append":
+      case "install-snapshot":
+      case "timeout-now":
+        this.leader(message.from, message.term);
+        return;
+      case "vote":
+      case "pre-vote":
+        this.candidateEmpty.set(message.from, message.empty);
+        return;
+      case "vote-response":
+      case "pre-vote-response":
+        if (!message.granted) return;
+        this.grantedVote(message);
+        return;
+      case "append-response": {
+        if (!message.success) return;
+        const log = this.logOf(message.from);
+        if (log !== null && message.matchIndex > log.durableLastIndex) {
+          this.fail("durable-before-ack",
+            `${message.from} acknowledges index ${message.matchIndex} to ${message.to} in term ${message.term} with only ${log.durableLastIndex} durable`);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private grantedVote(message: Message & { type: "vote-response" | "pre-vote-response" }): void {
+    const voter = message.from;
+    // Non-empty rule: an empty member's grant may only help an empty candidate (a first
+    // formation, where nobody has history to lose); it never helps a member with history.
+    const candidateEmpty = this.candidateEmpty.get(message.to) ?? false;
+    if ((message.empty || this.emptyMembers.has(voter)) && !candidateEmpty) {
+      this.fail("empty-member-votes",
+        `${voter} is empty (${message.empty ? "says so" : "recovered empty"}) yet grants a ${message.type} to ${message.to} (not empty) in term ${message.term}`);
+    }
+    if (message.type !== "vote-response") return;
+    const log = this.logOf(voter);
+    if (log === null) return;
+    const hard = log.durableHardState;
+    if (hard.term < message.term || (hard.term === message.term && hard.votedFor !== message.to)) {
+      this.fail("durable-before-vote",
+        `${voter} grants its term ${message.term} vote to ${message.to} while its durable hard state is term ${hard.term} votedFor ${hard.votedFor ?? "none"}`);
+    }
+  }
+
+  /** A member restarted; `empty` if its storage came back untrustworthy. */
+  recovered(member: string, empty: boolean): void {
+    if (empty) this.emptyMembers.add(member);
+    else this.emptyMembers.delete(member);
+  }
+
+  /** The member reports itself no longer empty: it has caught up. */
+  caughtUp(member: string): void {
+    this.emptyMembers.delete(member);
+  }
+
+  isEmpty(member: string): boolean {
+    return this.emptyMembers.has(member);
+  }
+
+  // --- logs ---------------------------------------------------------------------------------
+
+  /** Log matching: one (index, term) names one entry on every member, forever. */
+  logEntries(member: string, entries: readonly Entry[]): void {
+    for (const entry of entries) this.logEntry(member, entry.index, entry.term, payloadOf(entry));
+  }
+
+  private logEntry(member: string, index: number, term: number, payload: string): void {
+    let terms = this.logged.get(index);
+    if (terms === undefined) this.logged.set(index, (terms = new Map()));
+    const known = terms.get(term);
+    if (known === undefined) terms.set(term, payload);
+    else if (known !== payload) {
+      this.fail("log-matching", `${member} holds ${payload} at index ${index} term ${term}, another member held ${known}`);
+    }
+  }
+
+  // --- application ----------------------------------------------------------------------------
+
+  /** State machine safety: every member applies the same entry at each index, in order. */
+  appliedEntry(member: string, entry: Entry, payload: string, hashAfter: number): void {
+    this.logEntry(member, entry.index, entry.term, payload);
+    const known = this.applied[entry.index];
+    if (known === undefined) {
+      this.applied[entry.index] = { term: entry.term, payload, hashAfter, member };
+      const fromSnapshot = this.snapshotHash.get(entry.index);
+      if (fromSnapshot !== undefined && fromSnapshot !== hashAfter) {
+        this.fail("state-machine-safety", `${member} state hash ${hashAfter} after index ${entry.index}, a snapshot there had ${fromSnapshot}`);
+      }
+      this.matchAcknowledged(member, entry.index, entry.term, payload);
+      return;
+    }
+    if (known.term !== entry.term || known.payload !== payload) {
+      this.fail("state-machine-safety",
+        `${member} applies ${payload}@t${entry.term} at index ${entry.index}, ${known.member} applied ${known.payload}@t${known.term}`);
+    } else if (known.hashAfter !== hashAfter) {
+      this.fail("state-machine-safety",
+        `${member} state hash ${hashAfter} after index ${entry.index} differs from ${known.member}'s ${known.hashAfter}: a different history before it`);
+    }
+  }
+
+  restoredSnapshot(member: string, snapshot: Snapshot, hash: number): void {
+    const known = this.applied[snapshot.index];
+    if (known !== undefined) {
+      if (known.hashAfter !== hash || known.term !== snapshot.term) {
+        this.fail("state-machine-safety",
+          `${member} restores a snapshot at ${snapshot.index}/t${snapshot.term} hash ${hash}, ${known.member} applied t${known.term} hash ${known.hashAfter}`);
+      }
+      return;
+    }
+    const other = this.snapshotHash.get(snapshot.index);
+    if (other !== undefined && other !== hash) {
+      this.fail("state-machine-safety", `two snapshots at index ${snapshot.index} with hashes ${other} and ${hash}`);
+    }
+    this.snapshotHash.set(snapshot.index, hash);
+  }
+
+  // --- clients ----------------------------------------------------------------------------------
+
+  /** A client was told its command committed at (index, term). */
+  acknowledged(operation: Operation): void {
+    const index = operation.index as number;
+    const first = this.history.acknowledgedAt(index);
+    if (first !== undefined && first !== operation) {
+      this.fail("acknowledged-kept", `${operation.payload} and ${first.payload} both acknowledged at index ${index}`);
+    }
+    const known = this.applied[index];
+    if (known !== undefined && (known.payload !== operation.payload || known.term !== operation.term)) {
+      this.fail("acknowledged-kept",
+        `${operation.payload} acknowledged at ${index}/t${operation.term}, but ${known.member} applied ${known.payload}@t${known.term} there`);
+    }
+  }
+
+  private matchAcknowledged(member: string, index: number, term: number, payload: string): void {
+    const operation = this.history.acknowledgedAt(index);
+    if (operation !== undefined && (operation.payload !== payload || operation.term !== term)) {
+      this.fail("acknowledged-kept",
+        `${member} applies ${payload}@t${term} at index ${index}, where ${operation.payload}@t${operation.term} was acknowledged`);
+    }
+    const failed = this.history.failedPayload(payload);
+    if (failed !== undefined) {
+      this.fail("failed-not-applied", `${member} applies ${payload} at index ${index}, but the client was told it failed (${failed.detail})`);
+    }
+  }
+
+  /**
+   * At the end: every acknowledged command is applied at its index (by someone, and by every
+   * member whose applied state reaches that index, which the hashes already compare).
+   */
+  finalCheck(appliedIndexOf: ReadonlyMap<string, number>): void {
+    for (const operation of this.history.acknowledged()) {
+      const index = operation.index as number;
+      const known = this.applied[index];
+      if (known === undefined) {
+        // Covered by snapshots only? Then the hash comparisons stand in for it; else it is lost.
+        const reached = [...appliedIndexOf.values()].some((applied) => applied >= index);
+        if (!reached) {
+          this.fail("acknowledged-kept", `${operation.payload} acknowledged at ${index}/t${operation.term} but no member applied that far`);
+        }
+        continue;
+      }
+      if (known.payload !== operation.payload || known.term !== operation.term) {
+        this.fail("acknowledged-kept",
+          `${operation.payload} acknowledged at ${index}/t${operation.term}, ${known.member} applied ${known.payload}@t${known.term}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import { parseArgs } from "node:util";
+import { describeFailure, runSeeds } from "./run-seeds.js";
+import { Simulation } from "./simulation.js";
+
+/**
+ * npm run sim -- --seeds 500            seeds 1..500
+ * npm run sim -- --seeds 100 --from 700 seeds 700..799
+ * npm run sim -- --seed 42              replay one seed, printing its whole trace
+ * Options: --members 3|5, --quick (shorter phases).
+ * Last line: "seeds: N, violations: V"; exit code 1 on any violation.
+ */
+const { values } = parseArgs({
+  options: {
+    seeds: { type: "string" },
+    from: { type: "string" },
+    seed: { type: "string" },
+    members: { type: "string", default: "3" },
+    quick: { type: "boolean", default: false },
+  },
+});
+
+const members = Number(values.members);
+if (members !== 3 && members !== 5) {
+  console.error(`--members must be 3 or 5, not ${values.members}`);
+  process.exit(2);
+}
+
+if (values.seed !== undefined) {
+  const seed = Number(values.seed);
+  const result = new Simulation({ seed, members, quick: values.quick, fullTrace: true, echo: (line) => console.log(line) }).run();
+  console.log(`stats: ${JSON.stringify(result.stats)}`);
+  if (result.violations.length > 0) console.log(describeFailure(result, members));
+  console.log(`seeds: 1, violations: ${result.violations.length}`);
+  process.exit(result.violations.length > 0 ? 1 : 0);
+}
+
+const count = Number(values.seeds ?? 100);
+const from = Number(values.from ?? 1);
+let done = 0;
+const summary = runSeeds({ from, count, members, quick: values.quick }, (result) => {
+  done++;
+  if (result.violations.length > 0) console.log(describeFailure(result, members));
+  if (done % 50 === 0) console.error(`... ${done}/${count} seeds`);
+});
+const seconds = summary.elapsedMs / 1000;
+console.log(
+  `${count} seeds from ${from} in ${seconds.toFixed(1)}s (${(count / seconds).toFixed(1)} seeds/s, ` +
+    `${summary.events} events, ${summary.acknowledged} acknowledged commands)`,
+);
+const violations = summary.failures.reduce((total, result) => total + result.violations.length, 0);
+console.log(`seeds: ${count}, violations: ${violations}`);
+process.exit(violations > 0 ? 1 : 0);
