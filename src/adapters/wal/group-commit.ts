@@ -12,15 +12,29 @@ export interface PendingWrite {
   readonly onDurable: (error?: Error) => void;
 }
 
+/** Bytes for a new segment, held back until everything before them is durable. */
+interface HeldAppend {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  readonly through: number;
+  readonly startsSegment: boolean;
+}
+
 /**
  * Group commit: at most one sync round in flight; every file appended to while it runs is
  * synced by the next single round; callbacks run in write order. One failure fails every
  * pending and later write: the member must stop, since it can no longer tell what is durable.
+ *
+ * Segment barrier: the first bytes of a new segment are appended only once every earlier
+ * record is durable (later writes queue behind them meanwhile). So a segment that has any
+ * bytes on disk proves every earlier segment is whole, and recovery can treat a short or
+ * missing earlier segment as damage rather than a crash's tail.
  */
 export class GroupCommit {
   private readonly pending: PendingWrite[] = [];
   /** Files appended to or cut since the last round started. */
   private readonly dirty = new Set<string>();
+  private readonly held: HeldAppend[] = [];
   private appendedThrough = 0;
   private durableThrough = 0;
   private syncInFlight = false;
@@ -31,6 +45,21 @@ export class GroupCommit {
 
   get failed(): Error | null {
     return this.failure;
+  }
+
+  /**
+   * Appends `bytes` (records up to `through`) to `name` now, or holds them back behind the
+   * segment barrier. Throws if the disk refuses the append.
+   */
+  append(name: string, bytes: Uint8Array, through: number, startsSegment: boolean): void {
+    const mustWait = startsSegment && this.durableThrough < this.appendedThrough;
+    if (this.held.length > 0 || mustWait) {
+      this.held.push({ name, bytes, through, startsSegment });
+      if (!this.syncInFlight && this.dirty.size > 0) this.startRound();
+      return;
+    }
+    this.fileSystem.append(name, bytes);
+    this.noteAppended(name, through);
   }
 
   /** Records that `name` got bytes up to record `sequence` (or a cut) that need a sync. */
@@ -51,8 +80,8 @@ export class GroupCommit {
     this.dirty.delete(name);
   }
 
-  enqueue(write: Omit<PendingWrite, "through">): PendingWrite {
-    const pending: PendingWrite = { ...write, through: this.appendedThrough };
+  enqueue(write: PendingWrite): PendingWrite {
+    const pending: PendingWrite = { ...write };
     if (this.failure !== null) {
       const failure = this.failure;
       queueMicrotask(() => pending.onDurable(failure));
@@ -71,6 +100,7 @@ export class GroupCommit {
 
   fail(error: Error): void {
     if (this.failure === null) this.failure = error;
+    this.held.length = 0;
     const failed = this.pending.splice(0);
     for (const write of failed) write.onDurable(this.failure);
   }
@@ -105,8 +135,23 @@ export class GroupCommit {
         if (roundError !== null) return this.fail(roundError);
         this.durableThrough = Math.max(this.durableThrough, target);
         this.drain();
+        this.releaseHeld();
         if (this.pending.length > 0 || this.dirty.size > 0) this.syncOrDrain();
       });
+    }
+  }
+
+  private releaseHeld(): void {
+    while (this.failure === null) {
+      const head = this.held[0];
+      if (head === undefined || (head.startsSegment && this.durableThrough < this.appendedThrough)) return;
+      this.held.shift();
+      try {
+        this.fileSystem.append(head.name, head.bytes);
+      } catch (error) {
+        return this.fail(error instanceof Error ? error : new Error(String(error)));
+      }
+      this.noteAppended(head.name, head.through);
     }
   }
 

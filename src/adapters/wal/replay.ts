@@ -125,8 +125,9 @@ function scanSegments(segments: readonly Segment[], limit: Cut | null): Scan {
       const read = readRecord(bytes, offset);
       if (read.kind === "corrupt") throw new Corruption(`${name} at offset ${offset}: ${read.reason}`);
       if (read.kind === "incomplete") {
-        // The first incomplete record is where the crash cut the log; nothing after it was
-        // ever covered by a completed sync (see README.md).
+        // A crash's tail can only be in the last segment: a segment gets its first bytes only
+        // once every earlier one is durable (the segment barrier in group-commit.ts).
+        if (segment !== segments.length - 1) throw new Corruption(`${name} at offset ${offset}: ${read.reason}, but later segments exist`);
         scan.cut = { segment, offset, reason: `${name} at offset ${offset}: ${read.reason}` };
         break;
       }

@@ -45,6 +45,11 @@ export class WalStorage implements LogStorage {
   private hardState: HardState | null = null;
   private snapshotMarker: SnapshotMarker | null = null;
   private recovered = false;
+  /**
+   * Set by recovery: the last segment's head may have lost part of its checkpoint in the
+   * crash, so new records go to a new segment that starts with a whole one.
+   */
+  private rollAtNextWrite = false;
   private closed = false;
 
   constructor(
@@ -77,6 +82,7 @@ export class WalStorage implements LogStorage {
     this.hardState = replay.hardState;
     this.snapshotMarker = replay.snapshot === null ? null : { index: replay.snapshot.index, term: replay.snapshot.term, checkpoint: true };
     // What was read back may sit only in the page cache: the first round syncs all of it.
+    this.rollAtNextWrite = true;
     this.commit.startAt(this.nextSequence - 1);
     for (const segment of this.segments) this.commit.noteAppended(segment.name, this.nextSequence - 1);
     if (this.nextSequence === 1 && replay.snapshot === null) {
@@ -89,7 +95,7 @@ export class WalStorage implements LogStorage {
     assert(this.recovered, "recover before write");
     assert(!this.closed, "write after close");
     if (this.commit.failed !== null) {
-      this.commit.enqueue({ snapshotPending: false, whenDurable: null, onDurable });
+      this.commit.enqueue({ through: 0, snapshotPending: false, whenDurable: null, onDurable });
       return;
     }
     const records: PendingRecord[] = [];
@@ -105,13 +111,14 @@ export class WalStorage implements LogStorage {
     } catch (error) {
       // The disk refused the append (full, gone): an operating error, reported like a failed sync.
       this.commit.fail(error instanceof Error ? error : new Error(String(error)));
-      this.commit.enqueue({ snapshotPending: false, whenDurable: null, onDurable });
+      this.commit.enqueue({ through: 0, snapshotPending: false, whenDurable: null, onDurable });
       return;
     }
     if (batch.hardState !== null) this.hardState = batch.hardState;
     const snapshotIndex = this.snapshotMarker?.index ?? 0;
     const compactThrough = batch.compactThrough;
     const pending = this.commit.enqueue({
+      through: this.nextSequence - 1,
       snapshotPending: batch.snapshot !== null,
       whenDurable: compactThrough === null ? null : () => this.compact(Math.min(compactThrough, snapshotIndex), snapshotIndex),
       onDurable,
@@ -130,9 +137,14 @@ export class WalStorage implements LogStorage {
 
   private appendRecords(records: PendingRecord[], batch: PersistBatch): void {
     let segment = this.segments[this.segments.length - 1];
-    if (segment === undefined || segment.size >= this.segmentBytesMax) {
-      segment = { name: segmentName(this.nextSequence), firstSequence: this.nextSequence, size: 0, maxEntryIndex: 0 };
-      this.segments.push(segment);
+    const startsSegment = segment === undefined || this.rollAtNextWrite || segment.size >= this.segmentBytesMax;
+    if (segment === undefined || startsSegment) {
+      this.rollAtNextWrite = false;
+      // An empty recovered segment already has the right name: start it over.
+      if (segment === undefined || segment.size > 0) {
+        segment = { name: segmentName(this.nextSequence), firstSequence: this.nextSequence, size: 0, maxEntryIndex: 0 };
+        this.segments.push(segment);
+      }
       // A new segment starts with the state before this batch, so older segments can be
       // deleted without losing the hard state or the snapshot marker they held.
       const checkpoint: PendingRecord[] = [];
@@ -142,12 +154,11 @@ export class WalStorage implements LogStorage {
       records.unshift(...checkpoint);
     }
     const bytes = encodeRecords(records, this.nextSequence);
-    this.fileSystem.append(segment.name, bytes);
+    this.commit.append(segment.name, bytes, this.nextSequence + records.length - 1, startsSegment);
     segment.size += bytes.length;
     const lastEntry = batch.entries[batch.entries.length - 1];
     if (lastEntry !== undefined) segment.maxEntryIndex = Math.max(segment.maxEntryIndex, lastEntry.index);
     this.nextSequence += records.length;
-    this.commit.noteAppended(segment.name, this.nextSequence - 1);
   }
 
   /**
