@@ -1,0 +1,39 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const mainScript = join(dirname(fileURLToPath(import.meta.url)), "main.ts");
+
+export interface SpawnMemberOptions {
+  readonly clusterFile: string;
+  readonly id: string;
+  readonly dataDirectory: string;
+  readonly recordCommandsMax?: number;
+  /** Where the member's log lines go; default: inherit stderr. */
+  readonly stdio?: "inherit" | "pipe" | "ignore";
+  readonly extraNodeArgs?: readonly string[];
+}
+
+/**
+ * Start one member as its own OS process (real TCP, real files, killable with kill -9).
+ * Runs the TypeScript sources through tsx, the same way `npm start` does.
+ */
+export function spawnMember(options: SpawnMemberOptions): ChildProcess {
+  const args = [
+    ...(options.extraNodeArgs ?? []),
+    "--import",
+    "tsx",
+    mainScript,
+    "member",
+    "--cluster",
+    options.clusterFile,
+    "--id",
+    options.id,
+    "--data",
+    options.dataDirectory,
+    "--record-commands",
+    String(options.recordCommandsMax ?? 0),
+  ];
+  const stdio = options.stdio ?? "inherit";
+  return spawn(process.execPath, args, { stdio: ["ignore", stdio, stdio] });
+}
