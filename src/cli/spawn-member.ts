@@ -19,7 +19,11 @@ export interface SpawnMemberOptions {
  * Runs the TypeScript sources through tsx, the same way `npm start` does.
  */
 export function spawnMember(options: SpawnMemberOptions): ChildProcess {
+  // HOLDFAST_PROFILE_DIR=dir writes a V8 CPU profile per member on exit (see docs/benchmarks.md).
+  const profileDirectory = process.env.HOLDFAST_PROFILE_DIR;
+  const profile = profileDirectory ? ["--cpu-prof", "--cpu-prof-dir", profileDirectory] : [];
   const args = [
+    ...profile,
     ...(options.extraNodeArgs ?? []),
     "--import",
     "tsx",

@@ -1,20 +1,21 @@
-import { createHash } from "node:crypto";
 import { Packr } from "msgpackr";
 import { assert } from "../../kernel/assert.js";
 import type { Entry, Snapshot } from "../../protocols/consensus/types.js";
 import type { ReplicaApplication } from "../../runtime/replica.js";
+import { checksum } from "../../wire/checksum.js";
 
 const packr = new Packr({ useRecords: false });
 
 /**
  * The application a bare consensus member replicates until the persistence service exists:
- * a log of opaque commands with a running digest, so members can be compared, and (bounded)
+ * a log of opaque commands with a running digest (CRC-32 chained over every command: cheap,
+ * and enough to tell diverged members apart), so members can be compared, and (bounded)
  * the commands themselves, so tests can check nothing acknowledged was lost.
  */
 export class CommandLog implements ReplicaApplication {
   appliedIndex = 0;
   commandCount = 0;
-  private digest = Buffer.alloc(32);
+  private digest = 0;
   private readonly recorded: { index: number; payload: Uint8Array }[] = [];
 
   /**
@@ -29,16 +30,16 @@ export class CommandLog implements ReplicaApplication {
       this.appliedIndex = entry.index;
       if (entry.kind !== "command") continue;
       this.commandCount += 1;
-      this.digest = createHash("sha256").update(this.digest).update(entry.data).digest();
+      this.digest = checksum(entry.data, this.digest);
       if (this.recorded.length < this.recordCommandsMax) this.recorded.push({ index: entry.index, payload: entry.data });
     }
   }
 
   restore(snapshot: Snapshot): void {
-    const state = packr.unpack(snapshot.data) as { count: number; digest: Uint8Array; indexes: number[]; payloads: Uint8Array[] };
+    const state = packr.unpack(snapshot.data) as { count: number; digest: number; indexes: number[]; payloads: Uint8Array[] };
     this.appliedIndex = snapshot.index;
     this.commandCount = state.count;
-    this.digest = Buffer.from(state.digest);
+    this.digest = state.digest;
     this.recorded.length = 0;
     state.indexes.forEach((index, at) => this.recorded.push({ index, payload: state.payloads[at] ?? new Uint8Array(0) }));
   }
@@ -53,7 +54,7 @@ export class CommandLog implements ReplicaApplication {
   }
 
   digestHex(): string {
-    return this.digest.toString("hex");
+    return this.digest.toString(16).padStart(8, "0");
   }
 
   /** Recorded commands with index >= fromIndex, at most countMax. */
