@@ -60,13 +60,19 @@ export type PendingRecord =
  */
 export function encodeRecords(records: readonly PendingRecord[], firstSequence: number): Buffer {
   const configs = new Map<Entry, Uint8Array>();
+  const payloadSizes: number[] = [];
   let total = 0;
-  for (const record of records) total += recordOverheadBytes + payloadBytesOf(record, configs);
+  for (const record of records) {
+    const payloadBytes = payloadBytesOf(record, configs);
+    payloadSizes.push(payloadBytes);
+    total += recordOverheadBytes + payloadBytes;
+  }
   const buffer = Buffer.allocUnsafe(total);
   let offset = 0;
   let sequence = firstSequence;
-  for (const record of records) {
-    const payloadBytes = payloadBytesOf(record, configs);
+  for (let i = 0; i < records.length; i += 1) {
+    const record = records[i] as PendingRecord;
+    const payloadBytes = payloadSizes[i] as number;
     writeRecordHeader(buffer, offset, record.type, payloadBytes, sequence);
     writePayload(buffer, offset + recordHeaderBytes, record, configs);
     offset = sealRecord(buffer, offset, payloadBytes);
@@ -192,7 +198,8 @@ export function decodeEntries(payload: Buffer): Entry[] {
     if (index < 1 || term < 0 || kind === undefined) throw new PayloadError(`entry ${i}: bad index, term or kind`);
     offset += entryFixedBytes;
     need(payload, offset, dataBytes, `entry ${index} data`);
-    const data = new Uint8Array(payload.subarray(offset, offset + dataBytes));
+    // A plain view, no copy: the segment's bytes were read fresh for recovery and are not reused.
+    const data = new Uint8Array(payload.buffer, payload.byteOffset + offset, dataBytes);
     offset += dataBytes;
     if (kind === "config") {
       need(payload, offset, 4, `entry ${index} config length`);

@@ -7,6 +7,7 @@ import type { PersistBatch } from "../../protocols/consensus/effects.js";
 import type { RecoveredState } from "../../protocols/consensus/inputs.js";
 import type { Configuration, Entry, HardState, Snapshot } from "../../protocols/consensus/types.js";
 import type { FileSystem } from "../../runtime/file-system.js";
+import { checksum } from "../../wire/checksum.js";
 import { MemoryFileSystem } from "../memory/file-system.js";
 
 /** A MemoryFileSystem whose sync and writeAtomic completions wait in a queue. */
@@ -19,10 +20,19 @@ export class ManualDisk {
     while (this.queue.length > 0) this.queue.shift()?.();
   }
 
-  /** Runs the completions queued so far, in order, or a random number of them. */
+  /**
+   * Runs the completions queued so far, in order; or with `random`, a random number of them
+   * picked in random order (a disk finishes independent requests in any order).
+   */
   runSome(random?: Prng): void {
-    const count = random === undefined ? this.queue.length : random.int(0, this.queue.length);
-    for (let i = 0; i < count; i += 1) this.queue.shift()?.();
+    if (random === undefined) {
+      for (const callback of this.queue.splice(0)) callback();
+      return;
+    }
+    for (let count = random.int(0, this.queue.length); count > 0 && this.queue.length > 0; count -= 1) {
+      const [callback] = this.queue.splice(random.int(0, this.queue.length - 1), 1);
+      callback?.();
+    }
   }
 }
 
@@ -94,7 +104,7 @@ export function describeState(state: { hardState: HardState; snapshot: Snapshot 
       state.snapshot === null
         ? null
         : { index: state.snapshot.index, term: state.snapshot.term, config: state.snapshot.config, data: Buffer.from(state.snapshot.data).toString("hex") },
-    entries: state.entries.map((entry) => ({ ...entry, data: Buffer.from(entry.data).toString("hex") })),
+    entries: state.entries.map((entry) => [entry.index, entry.term, entry.kind, checksum(entry.data), entry.data.length, entry.config ?? null]),
   });
 }
 
@@ -137,8 +147,10 @@ export class ReferenceLog {
       this.entries = this.entries.filter((entry) => entry.index < from);
       states.push(this.describe());
     }
-    for (const entry of persist.entries) {
-      this.entries.push(entry);
+    // One entries record per batch here (walRecordBytesMax is far above test batches), and a
+    // record is recovered whole or not at all.
+    if (persist.entries.length > 0) {
+      this.entries.push(...persist.entries);
       states.push(this.describe());
     }
     if (persist.hardState !== null) {

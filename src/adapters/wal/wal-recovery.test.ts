@@ -143,8 +143,8 @@ describe("WAL recovery after a crash", () => {
     expect(segments.length).toBeGreaterThan(2);
     const victim = segments[1] as string;
     const bytes = disk.fileSystem.read(victim) as Uint8Array;
-    // Cut the file to the middle of its last record's payload: bytes lost from a non-last
-    // segment cannot be a crash's tail when later segments were synced after it.
+    // Flip one bit in the first record's payload of a middle segment: complete bytes that fail
+    // their CRC are damage wherever they are, even with valid records after them.
     const damaged = new MemoryFileSystem();
     for (const name of disk.fileSystem.files()) {
       const content = disk.fileSystem.read(name) as Uint8Array;

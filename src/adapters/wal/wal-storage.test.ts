@@ -96,12 +96,14 @@ describe("WalStorage", () => {
     const snapshot: Snapshot = { index: 4, term: 1, config: testConfig, data: new Uint8Array([1]) };
     wal.write(batch({ snapshot, compactThrough: 4 }), () => order.push("snapshot"));
     wal.write(batch({ entries: makeEntries(5, 1, 1, random) }), () => order.push("after"));
-    // Completions in order: sync of round one, the snapshot file, round two.
-    disk.runSome();
-    expect(order).toEqual(["entries"]);
-    expect(disk.fileSystem.files().some((name) => parseSnapshotName(name) !== null)).toBe(true);
+    // Every sync completes; the snapshot file's completion waits.
+    const snapshotFile = disk.queue.splice(1, 1)[0];
     disk.flush();
+    expect(order).toEqual(["entries"]);
+    expect(disk.fileSystem.files().some((name) => parseSnapshotName(name) !== null)).toBe(false);
+    snapshotFile?.();
     expect(order).toEqual(["entries", "snapshot", "after"]);
+    expect(disk.fileSystem.files().some((name) => parseSnapshotName(name) !== null)).toBe(true);
   });
 
   it("rolls segments and recovers across all of them", async () => {
