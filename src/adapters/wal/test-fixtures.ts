@@ -173,13 +173,20 @@ export function randomBatch(log: ReferenceLog, random: Prng, term: { value: numb
     const from = random.int(snapshotIndex + 1, log.lastIndex);
     return batch({ truncateFrom: from, entries: makeEntries(from, random.int(0, 3), term.value, random) });
   }
-  if (roll < 20) {
-    // Snapshot inside the log, or (rarely) an install from the leader past its end.
-    const beyond = random.chance(0.2);
-    const index = beyond ? log.lastIndex + random.int(1, 5) : random.int(snapshotIndex, log.lastIndex);
+  if (roll < 17) {
+    // What the consensus's ReadyBuilder makes of "append, then a conflict past it": a
+    // truncation beyond the disk's log, with entries starting before it.
+    const from = log.lastIndex + 1;
+    return batch({ truncateFrom: from + 1, entries: makeEntries(from, random.int(1, 3), term.value, random) });
+  }
+  if (roll < 23) {
+    // A local snapshot inside the log (compacting), or a leader's install that replaces it.
+    const install = random.chance(0.3);
+    const index = install ? random.int(snapshotIndex + 1, log.lastIndex + 5) : random.int(snapshotIndex, log.lastIndex);
     if (index > snapshotIndex) {
       const snapshot: Snapshot = { index, term: term.value, config: testConfig, data: new Uint8Array([index & 0xff, random.int(0, 255)]) };
-      return batch({ snapshot, compactThrough: random.chance(0.7) ? index : null, entries: beyond ? makeEntries(index + 1, random.int(0, 2), term.value, random) : [] });
+      if (!install) return batch({ snapshot, compactThrough: random.chance(0.7) ? index : null });
+      return batch({ snapshot, truncateFrom: index + 1, entries: makeEntries(index + 1, random.int(0, 2), term.value, random) });
     }
   }
   const count = random.int(1, 12);

@@ -2,7 +2,7 @@ import { assert } from "../../kernel/assert.js";
 import { limits } from "../../kernel/limits.js";
 import type { PersistBatch } from "../../protocols/consensus/effects.js";
 import type { RecoveredState } from "../../protocols/consensus/inputs.js";
-import type { HardState } from "../../protocols/consensus/types.js";
+import type { Entry, HardState } from "../../protocols/consensus/types.js";
 import type { FileSystem } from "../../runtime/file-system.js";
 import type { LogStorage } from "../../runtime/ports.js";
 import { corruptPrefix, parseSegmentName, parseSnapshotName, segmentName, snapshotName } from "./file-names.js";
@@ -98,6 +98,7 @@ export class WalStorage implements LogStorage {
       this.commit.enqueue({ through: 0, snapshotPending: false, whenDurable: null, onDurable });
       return;
     }
+    checkBatch(batch, this.snapshotMarker);
     const records: PendingRecord[] = [];
     if (batch.snapshot !== null) {
       this.snapshotMarker = { index: batch.snapshot.index, term: batch.snapshot.term, checkpoint: false };
@@ -196,7 +197,11 @@ export class WalStorage implements LogStorage {
     }
   }
 
-  /** Corruption: keep every WAL and snapshot file for an operator, and start from nothing. */
+  /**
+   * Corruption: keep every WAL and snapshot file for an operator, and start from nothing.
+   * Order matters if this is interrupted: snapshot files go first, then segments oldest first,
+   * so what is left is never a valid-looking prefix of the log.
+   */
   private moveAside(): void {
     const existing = new Set(this.fileSystem.list());
     for (const name of [...existing]) {
@@ -206,5 +211,16 @@ export class WalStorage implements LogStorage {
       this.fileSystem.rename(name, target);
       existing.add(target);
     }
+  }
+}
+
+/** The consensus hands over well-formed batches; anything else is a programmer error. */
+function checkBatch(batch: PersistBatch, marker: SnapshotMarker | null): void {
+  if (batch.snapshot !== null) {
+    assert(marker === null || batch.snapshot.index >= marker.index, `snapshot ${batch.snapshot.index} goes back from ${marker?.index}`);
+  }
+  const entries = batch.entries;
+  for (let i = 1; i < entries.length; i += 1) {
+    assert((entries[i] as Entry).index === (entries[i - 1] as Entry).index + 1, `batch entries not contiguous at ${i}`);
   }
 }
