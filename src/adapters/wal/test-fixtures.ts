@@ -113,7 +113,8 @@ export function describeState(state: { hardState: HardState; snapshot: Snapshot 
  * the state after each part of a batch, because a crash may cut a batch between its records.
  */
 export class ReferenceLog {
-  hardState: HardState = { term: 0, votedFor: null, empty: false };
+  /** A new member starts empty (WalStorage's "no data"). */
+  hardState: HardState = { term: 0, votedFor: null, empty: true };
   snapshot: Snapshot | null = null;
   entries: Entry[] = [];
 

@@ -26,8 +26,12 @@ export interface WalStorageOptions {
 /** What a member with no trustworthy data starts from (FTL's empty member). */
 const emptyHardState: HardState = { term: 0, votedFor: null, empty: true };
 
-/** A log that holds records but never saved a hard state has voted for nobody yet. */
-const initialHardState: HardState = { term: 0, votedFor: null, empty: false };
+/**
+ * A log with records but no hard state record: the consensus never replaced the hard state it
+ * started from, which for a new member is the empty one ("no data"). Stay empty: the
+ * consensus clears the flag by persisting a hard state once it has caught up.
+ */
+const initialHardState: HardState = emptyHardState;
 
 /**
  * One member's durable log: a segmented write-ahead log with a CRC on every record, group
@@ -81,8 +85,8 @@ export class WalStorage implements LogStorage {
     this.nextSequence = replay.nextSequence;
     this.hardState = replay.hardState;
     this.snapshotMarker = replay.snapshot === null ? null : { index: replay.snapshot.index, term: replay.snapshot.term, checkpoint: true };
-    // What was read back may sit only in the page cache: the first round syncs all of it.
     this.rollAtNextWrite = true;
+    // What was read back may sit only in the page cache: the first round syncs all of it.
     this.commit.startAt(this.nextSequence - 1);
     for (const segment of this.segments) this.commit.noteAppended(segment.name, this.nextSequence - 1);
     if (this.nextSequence === 1 && replay.snapshot === null) {
