@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
+import { withTimeout } from "../../src/cli/with-timeout.js";
 import { ClusterClient, OutcomeUnknownError, RequestFailedError, type Committed } from "../../src/client/cluster-client.js";
 import { checkHistory, History, type AppliedCommand, type Operation } from "./history.js";
 import { ProcessCluster } from "./process-cluster.js";
@@ -67,6 +68,7 @@ describe("real processes: kill -9 of the leader under load", () => {
       cluster = await ProcessCluster.start({ recordCommandsMax, keepLogLines: 300 });
       const running = cluster;
       const ids = running.cluster.members.map((member) => member.id);
+      let stopping = false;
       const log = (line: string): void => console.log(`[kill-leader +${Math.round(now() - started)} ms] ${line}`);
       try {
         const firstLeader = await running.waitForLeader();
@@ -75,7 +77,6 @@ describe("real processes: kill -9 of the leader under load", () => {
 
         // --- load --------------------------------------------------------------------------
         const history = new History();
-        let stopping = false;
         const loadDeadline = now() + loadMsMax;
         /** Set at each kill: the first acknowledgment of a proposal invoked after it. */
         let watch: { sinceMs: number; first: Operation | null } = { sinceMs: Infinity, first: null };
@@ -117,6 +118,17 @@ describe("real processes: kill -9 of the leader under load", () => {
           log(`round ${round}: leader kill -> first new commit ${Math.round(ms)} ms (${first.payload} at ${first.index}, term ${first.term})`);
 
           running.startMember(leader);
+          // kill -9 is not a power loss: what the process wrote is in the page cache, so it
+          // must come back with its log, not empty.
+          const recovered = await until(`round ${round}: restarted ${leader} answers`, catchUpBoundMs, async () => {
+            try {
+              return await withTimeout(running.client.status(leader), 1_000);
+            } catch {
+              return null;
+            }
+          });
+          log(`round ${round}: ${leader} restarted, first status: log up to ${recovered.status.history.index} (term ${recovered.status.history.term}), empty: ${recovered.emptyReason ?? "no"}`);
+          expect(recovered.emptyReason).toBeNull();
           const newLeader = await running.waitForLeader(catchUpBoundMs, [leader]);
           const target = (await running.status(newLeader))?.commitIndex ?? 0;
           await until(`round ${round}: restarted ${leader} caught up to ${target}`, catchUpBoundMs, async () => {
@@ -174,6 +186,7 @@ describe("real processes: kill -9 of the leader under load", () => {
         expect(summary.pending).toBe(0);
         expect(summary.ok).toBeGreaterThan(0);
       } catch (error) {
+        stopping = true;
         console.log(`member log (last lines):\n${running.logLines.slice(-80).join("\n")}`);
         throw error;
       }
