@@ -153,7 +153,8 @@ export class ScenarioCluster {
       durable.entries.push(...persist.entries);
       if (persist.hardState) durable.hardState = persist.hardState;
       const last = persist.entries[persist.entries.length - 1];
-      if (last) member.node.step(this.nowMs, { type: "persisted", through: { index: last.index, term: last.term } });
+      const through = last ? { index: last.index, term: last.term } : null;
+      if (through || persist.hardState) member.node.step(this.nowMs, { type: "persisted", through, hardStateTerm: persist.hardState?.term ?? null });
     }
     for (const message of ready.messagesAfterPersist) this.deliver(message);
     if (ready.applySnapshot) {

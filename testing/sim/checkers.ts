@@ -135,15 +135,19 @@ export class Checkers {
 
   private grantedVote(message: Message & { type: "vote-response" | "pre-vote-response" }): void {
     const voter = message.from;
-    // Non-empty rule: an empty member's grant may only help an empty candidate (a first
-    // formation, where nobody has history to lose); it never helps a member with history.
+    // Non-empty rule: an empty member's grant helps an empty candidate (a first formation,
+    // where nobody has history to lose), or completes a unanimous election for a member with
+    // history, and then only once the empty member holds entries again (a leader reached it
+    // after its data loss, or it took part in the formation). An empty member holding nothing
+    // never helps a member with history.
     const candidateEmpty = this.candidateEmpty.get(message.to) ?? false;
-    if ((message.empty || this.emptyMembers.has(voter)) && !candidateEmpty) {
+    const log = this.logOf(voter);
+    const holdsEntries = log !== null && (log.durableLastIndex > 0 || log.durableHardState.term > 0);
+    if ((message.empty || this.emptyMembers.has(voter)) && !candidateEmpty && !holdsEntries) {
       this.fail("empty-member-votes",
-        `${voter} is empty (${message.empty ? "says so" : "recovered empty"}) yet grants a ${message.type} to ${message.to} (not empty) in term ${message.term}`);
+        `${voter} is empty (${message.empty ? "says so" : "recovered empty"}) and holds no entries, yet grants a ${message.type} to ${message.to} (not empty) in term ${message.term}`);
     }
     if (message.type !== "vote-response") return;
-    const log = this.logOf(voter);
     if (log === null) return;
     const hard = log.durableHardState;
     if (hard.term < message.term || (hard.term === message.term && hard.votedFor !== message.to)) {

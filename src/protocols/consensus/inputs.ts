@@ -10,8 +10,11 @@ export type Input =
   | { readonly type: "propose"; readonly proposals: readonly Proposal[] }
   /** A linearizable read: answered while the leader's lease holds. */
   | { readonly type: "read"; readonly readId: number }
-  /** The driver made the log durable through `through` (after a `persist` effect). */
-  | { readonly type: "persisted"; readonly through: LogPosition }
+  /**
+   * The driver made a `persist` batch durable: the log through `through` (null when the batch
+   * held no entries or snapshot) and the hard state of term `hardStateTerm` (null when none).
+   */
+  | { readonly type: "persisted"; readonly through: LogPosition | null; readonly hardStateTerm?: number | null }
   /** The application snapshotted its state at an applied index; the log may be compacted. */
   | { readonly type: "snapshot-taken"; readonly snapshot: Snapshot }
   /** Hand leadership to `to` (or the best follower when null), e.g. for a graceful shutdown. */

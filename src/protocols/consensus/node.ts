@@ -48,6 +48,8 @@ export class ConsensusNode {
   private readonly ready = new ReadyBuilder();
 
   private hardState: HardState;
+  /** The term durable on disk at least (recovered, or persisted since with an entry of it). */
+  private durableTerm = 0;
   private role: Role = "follower";
   private leaderId: MemberId | null = null;
   private nowMs: number;
@@ -75,7 +77,7 @@ export class ConsensusNode {
   private uncommittedBytes = 0;
   private nextHeartbeatMs = 0;
   private nextCheckQuorumMs = 0;
-  /** The leader won a first formation: empty followers count until its first entry commits. */
+  /** The leader won with empty grants (see wonWithEmptyGrants): empty followers count until its first entry commits. */
   private forming = false;
   private transfer: { readonly target: MemberId; readonly deadlineMs: number } | null = null;
   /** Index of this leader's first entry: reads and "caught up" need a commit at or past it. */
@@ -88,6 +90,7 @@ export class ConsensusNode {
     this.options = options;
     this.nowMs = nowMs;
     this.hardState = recovered.hardState;
+    this.durableTerm = recovered.hardState.term;
     this.log = new MemoryLog(recovered.snapshot, recovered.entries);
     this.commitIndex = this.log.snapshotIndex();
     this.appliedIndex = this.log.snapshotIndex();
@@ -115,7 +118,7 @@ export class ConsensusNode {
       case "read":
         return this.read(input.readId);
       case "persisted":
-        return this.persisted(input.through);
+        return this.persisted(input.through, input.hardStateTerm ?? null);
       case "snapshot-taken":
         return this.snapshotTaken(input.snapshot);
       case "transfer-leadership":
@@ -313,7 +316,16 @@ export class ConsensusNode {
       return;
     }
     if (this.role === "pre-candidate") this.campaign("vote");
-    else if (this.role === "candidate") this.becomeLeader(this.hardState.empty);
+    else if (this.role === "candidate") this.becomeLeader(this.wonWithEmptyGrants());
+  }
+
+  /**
+   * A first formation, or a unanimous election completed by empty members: nobody with
+   * history is left out, so until the leader's first entry commits every follower counts.
+   */
+  private wonWithEmptyGrants(): boolean {
+    for (const ballot of this.ballots.values()) if (ballot.granted && ballot.empty) return true;
+    return false;
   }
 
   private becomeLeader(forming: boolean): void {
@@ -328,7 +340,8 @@ export class ConsensusNode {
       if (member.id === this.options.id) continue;
       this.progress.set(member.id, new FollowerProgress(member.id, this.log.lastIndex(), this.nowMs));
     }
-    if (this.hardState.empty) this.setHardState({ empty: false });
+    // A formation leader stays empty until its first entry commits: if it crashes before,
+    // everyone is still empty and the cluster forms again.
     this.nextCheckQuorumMs = this.nowMs + this.options.electionTimeoutMinMs;
     this.nextHeartbeatMs = this.nowMs;
     this.ready.notify({ type: "role-changed", role: "leader", term: this.hardState.term, leaderId: this.options.id });
@@ -413,14 +426,19 @@ export class ConsensusNode {
 
   /**
    * May `candidate` lead, as far as this member can tell? Shared by pre-vote and vote.
-   * Non-empty rule: an empty member's grant only counts toward a first formation, and a
-   * non-empty member never helps an empty candidate.
+   * Non-empty rule: a non-empty member never helps an empty candidate. An empty member's grant
+   * never counts toward a majority (quorum.ts); it only completes a unanimous election, and
+   * for a non-empty candidate only if this member took part since it lost its data (it holds
+   * durable entries or a durable term: it voted in the first formation, or a leader reached it).
+   * A member that lost its data and heard from nobody since refuses: then only a majority of
+   * non-empty members, or an operator's force quorum, can elect.
    */
   private wouldGrant(candidate: MemberId, lastTerm: number, lastIndex: number, candidateEmpty: boolean): boolean {
     if (!isVoter(this.config, candidate)) return false;
     if (!this.log.isUpToDate(lastTerm, lastIndex)) return false;
-    // An empty voter may hold part of an aborted first formation; that is no history to protect.
-    if (this.hardState.empty) return candidateEmpty;
+    // Durable entries or a durable term above 0 prove this member took part since it lost its
+    // data (a wiped member restarts at term 0 with nothing), e.g. it voted in the formation.
+    if (this.hardState.empty) return candidateEmpty || this.persistedIndex > 0 || this.durableTerm > 0;
     return !candidateEmpty;
   }
 
@@ -595,7 +613,8 @@ export class ConsensusNode {
     const stallMs = 2 * this.options.heartbeatIntervalMs;
     // A lost append would stall the pipeline forever: fall back to probing.
     if (progress.mode === "replicate" && progress.isStalled(this.nowMs, stallMs)) progress.becomeProbe();
-    if (progress.mode === "snapshot" && this.nowMs - progress.lastResponseAtMs >= stallMs) progress.becomeProbe();
+    // A lost snapshot (or its answer) is sent again once a full election timeout passed.
+    if (progress.mode === "snapshot" && this.nowMs - progress.snapshotSentAtMs >= this.options.electionTimeoutMinMs) progress.becomeProbe();
     this.sendAppend(progress, true);
   }
 
@@ -671,6 +690,7 @@ export class ConsensusNode {
     const snapshot = this.log.snapshot();
     assert(snapshot !== null, "compacted log without a snapshot");
     progress.mode = "snapshot";
+    progress.snapshotSentAtMs = this.nowMs;
     progress.inflight = [];
     this.ready.send({
       type: "install-snapshot",
@@ -696,7 +716,9 @@ export class ConsensusNode {
     this.noteResponse(progress, message.sentAtMs, message.empty);
     if (message.success) {
       const advanced = progress.maybeUpdate(message.matchIndex, this.nowMs);
-      if (progress.mode === "probe") progress.becomeReplicate();
+      // Agreement proven: stream from here (also ends snapshot mode once the follower holds
+      // what the snapshot covers, even if the install answer itself was lost).
+      if (progress.mode === "probe" || (progress.mode === "snapshot" && progress.matchIndex >= this.log.snapshotIndex())) progress.becomeReplicate();
       if (advanced) this.maybeCommit();
       this.maybeFinishTransfer(progress);
     } else if (progress.mode !== "snapshot") {
@@ -738,7 +760,10 @@ export class ConsensusNode {
     // Only entries of our own term commit by counting (Raft §5.4.2, figure 8).
     if (quorumIndex <= this.commitIndex || this.log.term(quorumIndex) !== this.hardState.term) return;
     this.advanceCommit(quorumIndex);
-    if (this.forming && this.commitIndex >= this.termStartIndex) this.forming = false;
+    if (this.forming && this.commitIndex >= this.termStartIndex) {
+      this.forming = false;
+      if (this.hardState.empty) this.setHardState({ empty: false });
+    }
     this.flushCommitted();
     this.maybeStepDownAfterRemoval();
   }
@@ -792,8 +817,9 @@ export class ConsensusNode {
     }
   }
 
-  private persisted(through: LogPosition): void {
-    if (this.log.term(through.index) !== through.term) return;
+  private persisted(through: LogPosition | null, hardStateTerm: number | null): void {
+    if (hardStateTerm !== null && hardStateTerm > this.durableTerm) this.durableTerm = hardStateTerm;
+    if (through === null || this.log.term(through.index) !== through.term) return;
     if (through.index <= this.persistedIndex) return;
     this.persistedIndex = Math.min(through.index, this.log.lastIndex());
     if (this.role === "leader") this.maybeCommit();

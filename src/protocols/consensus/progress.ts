@@ -26,6 +26,8 @@ export class FollowerProgress {
    * not count: they keep arriving while a lost append stalls the pipeline forever.
    */
   lastAdvanceAtMs: number;
+  /** In snapshot mode: when the snapshot went out (resent if unanswered). */
+  snapshotSentAtMs = Number.NEGATIVE_INFINITY;
   /** In probe mode: when the last probe went out (one per heartbeat). */
   lastProbeAtMs = Number.NEGATIVE_INFINITY;
 

@@ -32,7 +32,7 @@ describe("quorum arithmetic against a naive model", () => {
     );
   });
 
-  it("a non-empty candidate wins exactly when a majority of all voters grant as non-empty", () => {
+  it("a non-empty candidate wins exactly when a majority of all voters grant as non-empty, or all grant", () => {
     fc.assert(
       fc.property(
         fc.array(fc.option(fc.record({ granted: fc.boolean(), empty: fc.boolean() }), { nil: undefined }), { minLength: 1, maxLength: 9 }),
@@ -43,7 +43,9 @@ describe("quorum arithmetic against a naive model", () => {
           const majority = Math.floor(answers.length / 2) + 1;
           const counted = answers.filter((answer) => answer?.granted && !answer.empty).length;
           const possible = counted + answers.filter((answer) => answer === undefined).length;
-          const expected = counted >= majority ? "won" : possible >= majority ? "pending" : "lost";
+          const unanimous = answers.every((answer) => answer?.granted);
+          const refused = answers.some((answer) => answer !== undefined && !answer.granted);
+          const expected = counted >= majority || unanimous ? "won" : possible >= majority || !refused ? "pending" : "lost";
           expect(tallyVotes(config, ballots, false)).toBe(expected);
         },
       ),

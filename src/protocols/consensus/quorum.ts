@@ -43,9 +43,13 @@ export interface Ballot {
 }
 
 /**
- * A candidate wins with grants from a majority of all voters that are non-empty. When every
- * voter (candidate included) answers as empty, the cluster has never formed (or lost every
- * disk): it may form, but only with every defined voter taking part (FTL's first-start rule).
+ * A candidate wins with grants from a majority of all voters that are non-empty, or with
+ * grants from every voter (unanimous). Unanimity is FTL's first-start rule generalised: when
+ * every voter (candidate included) is empty the cluster has never formed and may form only
+ * with every defined voter taking part; and a first formation interrupted by a crash, which
+ * leaves some members empty and some not, completes the same way. It is safe because every
+ * non-empty voter must grant, so the winner holds every entry any of them holds; voters decide
+ * when an empty member may grant (node.ts `wouldGrant`).
  */
 export function tallyVotes(config: Configuration, ballots: ReadonlyMap<MemberId, Ballot>, candidateEmpty: boolean): VoteOutcome {
   const voters = config.voters.map((member) => member.id);
@@ -63,12 +67,18 @@ export function tallyVotes(config: Configuration, ballots: ReadonlyMap<MemberId,
     return refused ? "lost" : "pending";
   }
   let granted = 0;
+  let grantedEmpty = 0;
   let unanswered = 0;
+  let refused = 0;
   for (const id of voters) {
     const ballot = ballots.get(id);
     if (ballot === undefined) unanswered += 1;
-    else if (ballot.granted && !ballot.empty) granted += 1;
+    else if (!ballot.granted) refused += 1;
+    else if (ballot.empty) grantedEmpty += 1;
+    else granted += 1;
   }
-  if (granted >= needed) return "won";
-  return granted + unanswered >= needed ? "pending" : "lost";
+  if (granted >= needed || granted + grantedEmpty === voters.length) return "won";
+  if (granted + unanswered >= needed) return "pending";
+  // A majority is out of reach; unanimity may still come while nobody refused.
+  return refused === 0 ? "pending" : "lost";
 }

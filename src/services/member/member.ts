@@ -141,6 +141,7 @@ export async function startMember(options: MemberOptions): Promise<RunningMember
       }
       port?.close();
       replica.stop();
+      fileSystem.close();
     },
   };
 }
