@@ -268,9 +268,9 @@ export class Replica {
     const transport = this.options.transport;
     const after = ready.messagesAfterPersist;
     for (let i = 0; i < after.length; i++) transport.send(after[i] as Message);
-    const hardStateTerm = ready.persist?.hardState?.term ?? null;
-    if (through !== null || hardStateTerm !== null) {
-      this.node.step(this.options.clock.nowMs(), { type: "persisted", through, hardStateTerm });
+    const hardState = ready.persist?.hardState ?? null;
+    if (through !== null || hardState !== null) {
+      this.node.step(this.options.clock.nowMs(), { type: "persisted", through, hardState });
     }
     const application = this.options.application;
     if (ready.applySnapshot !== null) {

@@ -118,6 +118,15 @@ export class ScenarioCluster {
     }
   }
 
+  /** Advance step by step until some member leads (at most `durationMs`). */
+  runUntilLeader(durationMs: number): void {
+    const end = this.nowMs + durationMs;
+    while (this.nowMs < end) {
+      this.run(this.stepMs);
+      for (const member of this.members.values()) if (member.running && member.node.status().role === "leader") return;
+    }
+  }
+
   /** Deliver and execute effects until nothing moves (bounded). */
   settle(): void {
     for (let round = 0; round < 1000; round += 1) {
@@ -154,7 +163,7 @@ export class ScenarioCluster {
       if (persist.hardState) durable.hardState = persist.hardState;
       const last = persist.entries[persist.entries.length - 1];
       const through = last ? { index: last.index, term: last.term } : null;
-      if (through || persist.hardState) member.node.step(this.nowMs, { type: "persisted", through, hardStateTerm: persist.hardState?.term ?? null });
+      if (through || persist.hardState) member.node.step(this.nowMs, { type: "persisted", through, hardState: persist.hardState });
     }
     for (const message of ready.messagesAfterPersist) this.deliver(message);
     if (ready.applySnapshot) {

@@ -9,6 +9,7 @@ import { ScenarioCluster } from "./cluster.js";
  *   start d:1               start a new, empty member process
  *   (a member argument `leader` means whichever member leads now)
  *   run MS                  advance time; prints what happened
+ *   run-until-leader MS     advance until a member leads (stops right after the election)
  *   propose a TEXT          a client proposes at a
  *   read a                  a lease read at a
  *   cut a>b | isolate a | partition a,b/c | heal
@@ -42,6 +43,9 @@ export function runCommand(state: ScenarioState, line: string): string[] {
   switch (command) {
     case "run":
       cluster.run(Number(arg(0)));
+      return cluster.takeEvents();
+    case "run-until-leader":
+      cluster.runUntilLeader(Number(arg(0)));
       return cluster.takeEvents();
     case "propose":
       cluster.propose(arg(0), args.slice(1).join(" "));

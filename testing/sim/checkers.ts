@@ -137,15 +137,19 @@ export class Checkers {
     const voter = message.from;
     // Non-empty rule: an empty member's grant helps an empty candidate (a first formation,
     // where nobody has history to lose), or completes a unanimous election for a member with
-    // history, and then only once the empty member holds entries again (a leader reached it
-    // after its data loss, or it took part in the formation). An empty member holding nothing
+    // history, and then only once the empty member took part since its data loss (a leader
+    // reached it, or it voted in the formation). An empty member that heard from nobody since
     // never helps a member with history.
     const candidateEmpty = this.candidateEmpty.get(message.to) ?? false;
     const log = this.logOf(voter);
-    const holdsEntries = log !== null && (log.durableLastIndex > 0 || log.durableHardState.term > 0);
-    if ((message.empty || this.emptyMembers.has(voter)) && !candidateEmpty && !holdsEntries) {
+    // Evidence is a durable entry or an earlier durable vote: the vote answered here is itself
+    // durable by now, and is no evidence of having taken part before it.
+    const firstVote = log?.firstDurableVote ?? null;
+    const earlierVote = firstVote !== null && !(firstVote.term === message.term && firstVote.votedFor === message.to);
+    const tookPart = log !== null && (log.durableLastIndex > 0 || earlierVote);
+    if ((message.empty || this.emptyMembers.has(voter)) && !candidateEmpty && !tookPart) {
       this.fail("empty-member-votes",
-        `${voter} is empty (${message.empty ? "says so" : "recovered empty"}) and holds no entries, yet grants a ${message.type} to ${message.to} (not empty) in term ${message.term}`);
+        `${voter} is empty (${message.empty ? "says so" : "recovered empty"}) and took no part since its data loss, yet grants a ${message.type} to ${message.to} (not empty) in term ${message.term}`);
     }
     if (message.type !== "vote-response") return;
     if (log === null) return;

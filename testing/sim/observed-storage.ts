@@ -16,12 +16,16 @@ export class MemberLog {
   /** What is known durable: the hard state and the last index of the durable log. */
   durableHardState: HardState = { term: 0, votedFor: null, empty: false };
   durableLastIndex = 0;
+  /** The first vote made durable since the member last recovered (evidence it took part). */
+  firstDurableVote: { term: number; votedFor: string } | null = null;
 
   reset(recovered: RecoveredState): void {
     this.snapshotIndex = recovered.snapshot?.index ?? 0;
     this.snapshotTerm = recovered.snapshot?.term ?? 0;
     this.entries = recovered.entries.slice();
     this.durableHardState = recovered.hardState;
+    const votedFor = recovered.hardState.votedFor;
+    this.firstDurableVote = votedFor === null ? null : { term: recovered.hardState.term, votedFor };
     this.durableLastIndex = this.lastIndex();
   }
 
@@ -51,7 +55,11 @@ export class MemberLog {
   }
 
   durable(batch: PersistBatch): void {
-    if (batch.hardState !== null) this.durableHardState = batch.hardState;
+    if (batch.hardState !== null) {
+      this.durableHardState = batch.hardState;
+      const votedFor = batch.hardState.votedFor;
+      if (this.firstDurableVote === null && votedFor !== null) this.firstDurableVote = { term: batch.hardState.term, votedFor };
+    }
     if (batch.snapshot !== null) this.durableLastIndex = Math.max(this.durableLastIndex, batch.snapshot.index);
     if (batch.truncateFrom !== null) this.durableLastIndex = Math.min(this.durableLastIndex, batch.truncateFrom - 1);
     const last = batch.entries[batch.entries.length - 1];

@@ -12,9 +12,9 @@ export type Input =
   | { readonly type: "read"; readonly readId: number }
   /**
    * The driver made a `persist` batch durable: the log through `through` (null when the batch
-   * held no entries or snapshot) and the hard state of term `hardStateTerm` (null when none).
+   * held no entries or snapshot) and `hardState` (null when the batch held none).
    */
-  | { readonly type: "persisted"; readonly through: LogPosition | null; readonly hardStateTerm?: number | null }
+  | { readonly type: "persisted"; readonly through: LogPosition | null; readonly hardState?: HardState | null }
   /** The application snapshotted its state at an applied index; the log may be compacted. */
   | { readonly type: "snapshot-taken"; readonly snapshot: Snapshot }
   /** Hand leadership to `to` (or the best follower when null), e.g. for a graceful shutdown. */

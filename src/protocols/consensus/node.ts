@@ -48,8 +48,12 @@ export class ConsensusNode {
   private readonly ready = new ReadyBuilder();
 
   private hardState: HardState;
-  /** The term durable on disk at least (recovered, or persisted since with an entry of it). */
-  private durableTerm = 0;
+  /**
+   * A vote of this member is durable (recovered, or persisted since). A member that lost its
+   * data restarts with none; it votes again only in a first formation or once a leader reached
+   * it, so this is evidence that it took part since (see wouldGrant).
+   */
+  private votedSinceDataLoss = false;
   private role: Role = "follower";
   private leaderId: MemberId | null = null;
   private nowMs: number;
@@ -90,7 +94,7 @@ export class ConsensusNode {
     this.options = options;
     this.nowMs = nowMs;
     this.hardState = recovered.hardState;
-    this.durableTerm = recovered.hardState.term;
+    this.votedSinceDataLoss = recovered.hardState.votedFor !== null;
     this.log = new MemoryLog(recovered.snapshot, recovered.entries);
     this.commitIndex = this.log.snapshotIndex();
     this.appliedIndex = this.log.snapshotIndex();
@@ -118,7 +122,7 @@ export class ConsensusNode {
       case "read":
         return this.read(input.readId);
       case "persisted":
-        return this.persisted(input.through, input.hardStateTerm ?? null);
+        return this.persisted(input.through, input.hardState ?? null);
       case "snapshot-taken":
         return this.snapshotTaken(input.snapshot);
       case "transfer-leadership":
@@ -429,16 +433,17 @@ export class ConsensusNode {
    * Non-empty rule: a non-empty member never helps an empty candidate. An empty member's grant
    * never counts toward a majority (quorum.ts); it only completes a unanimous election, and
    * for a non-empty candidate only if this member took part since it lost its data (it holds
-   * durable entries or a durable term: it voted in the first formation, or a leader reached it).
+   * durable entries or a durable vote: it voted in the first formation, or a leader reached it).
    * A member that lost its data and heard from nobody since refuses: then only a majority of
    * non-empty members, or an operator's force quorum, can elect.
    */
   private wouldGrant(candidate: MemberId, lastTerm: number, lastIndex: number, candidateEmpty: boolean): boolean {
     if (!isVoter(this.config, candidate)) return false;
     if (!this.log.isUpToDate(lastTerm, lastIndex)) return false;
-    // Durable entries or a durable term above 0 prove this member took part since it lost its
-    // data (a wiped member restarts at term 0 with nothing), e.g. it voted in the formation.
-    if (this.hardState.empty) return candidateEmpty || this.persistedIndex > 0 || this.durableTerm > 0;
+    // Durable entries or a durable vote prove this member took part since it lost its data (it
+    // voted in the first formation, or followed a leader). A term alone proves nothing: a
+    // refused pre-vote hands any member a term.
+    if (this.hardState.empty) return candidateEmpty || this.persistedIndex > 0 || this.votedSinceDataLoss;
     return !candidateEmpty;
   }
 
@@ -817,8 +822,8 @@ export class ConsensusNode {
     }
   }
 
-  private persisted(through: LogPosition | null, hardStateTerm: number | null): void {
-    if (hardStateTerm !== null && hardStateTerm > this.durableTerm) this.durableTerm = hardStateTerm;
+  private persisted(through: LogPosition | null, hardState: HardState | null): void {
+    if (hardState?.votedFor) this.votedSinceDataLoss = true;
     if (through === null || this.log.term(through.index) !== through.term) return;
     if (through.index <= this.persistedIndex) return;
     this.persistedIndex = Math.min(through.index, this.log.lastIndex());
