@@ -126,15 +126,11 @@ describe("consensus codec", () => {
     if (!decoded.ok) expect(decoded.error).toContain(expected);
   });
 
-  it("encodes and decodes a 256-entry append quickly", () => {
+  it("round-trips a full 256-entry append (speed is measured by npm run bench, not here)", () => {
     const list = Array.from({ length: 256 }, (_, i): Entry => ({ index: 1000 + i, term: 7, kind: "command", data: new Uint8Array(128).fill(i) }));
     const message: Message = { ...envelope, type: "append", prevIndex: 999, prevTerm: 7, entries: list, commitIndex: 998, sentAtMs: 1 };
-    const runs = 500;
-    const started = performance.now();
-    for (let i = 0; i < runs; i++) expect(decodeMessage(encodeMessage(message)).ok).toBe(true);
-    const perRunMs = (performance.now() - started) / runs;
-    // Generous bound (measured ~0.2 ms on a 2-core machine): catches an accidental quadratic
-    // or per-entry allocation storm, not noise.
-    expect(perRunMs).toBeLessThan(5);
+    const decoded = decodeMessage(encodeMessage(message));
+    expect(decoded.ok).toBe(true);
+    if (decoded.ok) expect(decoded.message).toEqual(message);
   });
 });
