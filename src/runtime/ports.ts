@@ -37,4 +37,9 @@ export interface TimerHandle {
 export interface Clock {
   nowMs(): number;
   setTimer(delayMs: number, callback: () => void): TimerHandle;
+  /**
+   * Run `callback` after the work already queued at this instant (Node: setImmediate, after
+   * pending I/O callbacks). Drivers use it to gather every input of one turn into one batch.
+   */
+  defer(callback: () => void): void;
 }

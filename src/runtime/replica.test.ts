@@ -20,6 +20,10 @@ class ManualClock implements Clock {
     this.timers.push(timer);
     return { cancel: () => { timer.cancelled = true; } };
   }
+  /** Deferred work runs at the current instant, before any later timer (like setImmediate). */
+  defer(callback: () => void): void {
+    this.setTimer(0, callback);
+  }
   advance(ms: number, between: () => void = () => {}): void {
     const until = this.now + ms;
     while (true) {
@@ -108,9 +112,11 @@ describe("Replica", () => {
     clock.advance(2000, () => disk.flush());
     expect(replica.status().role).toBe("leader");
     replica.propose([{ proposalId: 7, data: new Uint8Array([1, 2]) }]);
+    clock.advance(0);
     expect(notifications.some((notification) => notification.type === "committed")).toBe(false);
     expect(disk.waiting).toBeGreaterThan(0);
     disk.flush();
+    clock.advance(0);
     const committed = notifications.find((notification) => notification.type === "committed");
     expect(committed).toMatchObject({ type: "committed", proposalId: 7 });
     expect(application.applied.map((entry) => entry.kind)).toContain("command");
@@ -120,8 +126,9 @@ describe("Replica", () => {
 
   it("sends a vote grant only once the vote is durable", () => {
     const disk = new Deferred();
-    const { transport } = member("m2", three, new MemoryLogStorage({ defer: disk.defer }));
+    const { transport, clock } = member("m2", three, new MemoryLogStorage({ defer: disk.defer }));
     transport.handler?.({ type: "vote", from: "m1", to: "m2", term: 1, lastIndex: 0, lastTerm: 0, empty: true, transfer: false });
+    clock.advance(0);
     expect(transport.sent.filter((message) => message.type === "vote-response")).toEqual([]);
     disk.flush();
     expect(transport.sent.filter((message) => message.type === "vote-response")).toMatchObject([{ granted: true, term: 1, to: "m1" }]);
@@ -133,10 +140,13 @@ describe("Replica", () => {
     clock.advance(2000, () => disk.flush());
     const before = notifications.length;
     replica.propose([{ proposalId: 1, data: new Uint8Array([1]) }]);
+    clock.advance(0);
     // Answered from memory, no write of its own: still it must not overtake the proposal's write.
     replica.read(9);
+    clock.advance(0);
     expect(notifications.slice(before)).toEqual([]);
     disk.flush();
+    clock.advance(0);
     // Batch order: the read's Ready came before the one the commit produced.
     const types = notifications.slice(before).map((notification) => notification.type);
     expect(types[0]).toMatch(/^read-/);
@@ -169,12 +179,16 @@ describe("Replica", () => {
     const first = member("m1", one, storage);
     first.clock.advance(2000, () => disk.flush());
     first.replica.propose([{ proposalId: 1, data: new Uint8Array([5]) }]);
+    first.clock.advance(0);
     disk.flush();
+    first.clock.advance(0);
     expect(first.replica.takeSnapshot()).toBe(true);
     expect(first.replica.takeSnapshot()).toBe(false);
+    first.clock.advance(0);
     disk.flush();
     first.replica.stop();
     const second = member("m1", one, storage);
+    second.clock.advance(0);
     disk.flush();
     expect(second.application.restored).toHaveLength(1);
     expect(second.application.restored[0]?.index).toBe(first.application.applied.length);

@@ -71,6 +71,7 @@ export class Replica {
   private pendingHead = 0;
   private tickTimer: TimerHandle | null = null;
   private draining = false;
+  private drainScheduled = false;
   private stopped = false;
   private failure: Error | null = null;
   /** Reused for every received message while no other message step is running. */
@@ -196,10 +197,24 @@ export class Replica {
     }
   }
 
+  /**
+   * Feed one input; its effects are carried out once the current turn's inputs are all in
+   * (clock.defer), so a socket read of many appends becomes one Ready: one WAL write, one
+   * round of messages, one notification pass. Batching on every hop without adding a timer.
+   */
   private step(input: Input): void {
     if (this.stopped) return;
     this.node.step(this.options.clock.nowMs(), input);
-    this.drain();
+    this.scheduleDrain();
+  }
+
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    this.options.clock.defer(() => {
+      this.drainScheduled = false;
+      this.drain();
+    });
   }
 
   // --- effects --------------------------------------------------------------------------------
@@ -283,8 +298,9 @@ export class Replica {
     }
     const notify = this.options.notify;
     for (let i = 0; i < ready.notify.length; i++) notify(ready.notify[i] as Notification);
-    // The persisted step (or a client reacting to a notification) may have produced more work.
-    this.drain();
+    // The persisted step (or a client reacting to a notification) may have produced more work;
+    // one group commit completes many batches at once, so gather their effects into one Ready.
+    this.scheduleDrain();
   }
 
   private noteRestored(snapshot: Snapshot): void {

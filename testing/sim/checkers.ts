@@ -82,13 +82,16 @@ export class Checkers {
   }
 
   /**
-   * Raft's leader completeness: a new leader holds every entry acknowledged to a client before
-   * it took office (or a snapshot covering it).
+   * Raft's leader completeness (§5.4): an entry committed in a term is in the log of every
+   * leader of a later term (or a snapshot covering it). An acknowledgment's term is the term
+   * it was committed in. A leader of an earlier term may still act late (elected, then paused)
+   * and owes nothing to later terms.
    */
   private leaderCompleteness(member: string, term: number): void {
     const log = this.logOf(member);
     if (log === null) return;
     for (const operation of this.history.acknowledged()) {
+      if ((operation.term as number) >= term) continue;
       const index = operation.index as number;
       if (index <= log.snapshotIndex) continue;
       const entry = log.entryAt(index);

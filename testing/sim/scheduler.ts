@@ -98,6 +98,8 @@ export class Scheduler {
     return {
       nowMs: () => this.nowMs,
       setTimer: (delayMs, callback) => this.schedule(delayMs, owner, callback),
+      // Same virtual instant, after the events already queued for it.
+      defer: (callback) => void this.schedule(0, owner, callback),
     };
   }
 

@@ -14,4 +14,8 @@ export class NodeClock implements Clock {
     const timer = setTimeout(callback, delayMs);
     return { cancel: () => clearTimeout(timer) };
   }
+
+  defer(callback: () => void): void {
+    setImmediate(callback);
+  }
 }

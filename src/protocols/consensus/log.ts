@@ -9,14 +9,17 @@ import type { Entry, LogPosition, Snapshot } from "./types.js";
 export class MemoryLog {
   private entries: Entry[];
   private snapshotValue: Snapshot | null;
+  /** Indexes of the config entries in `entries`, ascending: the latest is asked for often. */
+  private configIndexes: number[] = [];
 
   constructor(snapshot: Snapshot | null, entries: readonly Entry[]) {
     this.snapshotValue = snapshot;
     this.entries = [...entries];
     const first = this.snapshotIndex() + 1;
-    this.entries.forEach((entry, offset) =>
-      assert(entry.index === first + offset, `log not contiguous at ${entry.index}, expected ${first + offset}`),
-    );
+    this.entries.forEach((entry, offset) => {
+      assert(entry.index === first + offset, `log not contiguous at ${entry.index}, expected ${first + offset}`);
+      if (entry.kind === "config") this.configIndexes.push(entry.index);
+    });
   }
 
   snapshot(): Snapshot | null {
@@ -78,12 +81,14 @@ export class MemoryLog {
     assert(entry.index === this.lastIndex() + 1, `append at ${entry.index}, expected ${this.lastIndex() + 1}`);
     assert(entry.term >= this.lastTerm(), `append term ${entry.term} below last term ${this.lastTerm()}`);
     this.entries.push(entry);
+    if (entry.kind === "config") this.configIndexes.push(entry.index);
   }
 
   /** Drop every entry with index >= from. */
   truncateFrom(from: number): void {
     assert(from > this.snapshotIndex(), `truncate from ${from} into snapshot ${this.snapshotIndex()}`);
     this.entries.length = Math.max(0, from - this.firstIndex());
+    while (this.configIndexes.length > 0 && (this.configIndexes[this.configIndexes.length - 1] ?? 0) >= from) this.configIndexes.pop();
   }
 
   /** Local compaction: the application's snapshot covers every entry up to snapshot.index. */
@@ -92,12 +97,14 @@ export class MemoryLog {
     assert(this.term(snapshot.index) === snapshot.term, "snapshot term does not match the log");
     this.entries = this.entries.slice(snapshot.index - this.snapshotIndex());
     this.snapshotValue = snapshot;
+    this.configIndexes = this.configIndexes.filter((index) => index > snapshot.index);
   }
 
   /** Install a leader's snapshot: the whole log is replaced. */
   restore(snapshot: Snapshot): void {
     this.entries = [];
     this.snapshotValue = snapshot;
+    this.configIndexes = [];
   }
 
   /** True when a log ending at (lastTerm, lastIndex) is at least as up to date as this one (Raft §5.4.1). */
@@ -105,12 +112,9 @@ export class MemoryLog {
     return lastTerm > this.lastTerm() || (lastTerm === this.lastTerm() && lastIndex >= this.lastIndex());
   }
 
-  /** Index of the last config entry at or before the end of the log, or 0. */
+  /** The last config entry still in the log (not compacted), if any. */
   lastConfigEntry(): Entry | undefined {
-    for (let offset = this.entries.length - 1; offset >= 0; offset -= 1) {
-      const entry = this.entries[offset];
-      if (entry?.kind === "config") return entry;
-    }
-    return undefined;
+    const index = this.configIndexes[this.configIndexes.length - 1];
+    return index === undefined ? undefined : this.entry(index);
   }
 }

@@ -582,7 +582,10 @@ export class ConsensusNode {
   private handleInstallSnapshot(message: InstallSnapshot): void {
     this.acceptLeader(message.from);
     const snapshot = message.snapshot;
-    if (snapshot.index > this.commitIndex) {
+    if (snapshot.index > this.commitIndex && this.log.term(snapshot.index) === snapshot.term) {
+      // Our log already holds the snapshot's last entry: keep what follows it (Raft §7).
+      this.advanceCommit(snapshot.index);
+    } else if (snapshot.index > this.commitIndex) {
       this.log.restore(snapshot);
       this.ready.persistSnapshot(snapshot, true);
       this.ready.restore(snapshot);

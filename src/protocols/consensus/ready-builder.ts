@@ -36,6 +36,18 @@ export class ReadyBuilder {
     while (keep > 0 && (this.entries[keep - 1]?.index ?? 0) >= from) keep -= 1;
     this.entries.length = keep;
     this.truncateFrom = this.truncateFrom === null ? from : Math.min(this.truncateFrom, from);
+    this.dropAcknowledgmentsFrom(from);
+  }
+
+  /**
+   * An acknowledgment waiting in this Ready promises entries this batch will no longer write:
+   * withdraw it. Losing a message is always safe (the leader asks again); an acknowledgment of
+   * an entry that is not on disk is not.
+   */
+  private dropAcknowledgmentsFrom(from: number): void {
+    this.messagesAfterPersist = this.messagesAfterPersist.filter(
+      (message) => !(message.type === "append-response" && message.success && message.matchIndex >= from),
+    );
   }
 
   /**
@@ -49,6 +61,7 @@ export class ReadyBuilder {
       this.entries = [];
       this.truncateFrom = snapshot.index + 1;
       this.compactThrough = null;
+      this.dropAcknowledgmentsFrom(snapshot.index + 1);
     } else {
       if (this.truncateFrom !== null && this.truncateFrom <= snapshot.index) this.truncateFrom = null;
       this.compactThrough = snapshot.index;
