@@ -28,9 +28,7 @@ export class RequestFailedError extends Error {
   override name = "RequestFailedError";
 }
 
-const defaultRequestTimeoutMs = 10_000;
-/** Pause before retrying when no member knows a leader (an election is running). */
-const noLeaderRetryDelayMs = 50;
+const { requestTimeoutMs: defaultRequestTimeoutMs, noLeaderRetryDelayMs } = limits;
 
 interface PendingProposal {
   readonly payload: Uint8Array;

@@ -50,6 +50,24 @@ export const limits = {
   reconnectDelayMaxMs: 2000,
   /** Handshake must finish within this time. */
   handshakeTimeoutMs: 2000,
+  /** Inbound connections still in their handshake; more are refused. */
+  pendingHandshakesMax: 64,
+  /** Bytes handed to the socket in one write. */
+  writeBatchBytesMax: 1024 * 1024,
+  /** A frame decoder keeps at most this much buffer after a large frame. */
+  decoderRetainedBytesMax: 256 * 1024,
+
+  // --- client port and client library --------------------------------------------------------
+  /** Client connections one member accepts at once. */
+  clientConnectionsMax: 1024,
+  /** Proposals one client connection may have waiting for an answer. */
+  proposalsInFlightPerConnectionMax: 65_536,
+  /** Applied commands returned in one inspection page. */
+  appliedPageCommandsMax: 65_536,
+  /** A client gives up on a request after this long, leader changes included. */
+  requestTimeoutMs: 10_000,
+  /** Pause before retrying when no member knows a leader (an election is running). */
+  noLeaderRetryDelayMs: 50,
 
   // --- cluster ------------------------------------------------------------------------------
   /** Members of one consensus group (FTL: 3 or 5 services; more is allowed, bounded). */

@@ -51,7 +51,7 @@ export type FrameResult =
   | { readonly ok: false; readonly error: FrameError };
 
 /** Buffer capacity kept once drained; after one large frame we give the memory back. */
-const retainedBufferBytesMax = 256 * 1024;
+const retainedBufferBytesMax = limits.decoderRetainedBytesMax;
 
 /**
  * Reassembles frames from arbitrarily split chunks. After an error the stream is out of sync

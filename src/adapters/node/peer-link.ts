@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import { limits } from "../../kernel/limits.js";
 import { FrameQueue } from "./frame-queue.js";
 import { FramedConnection } from "./framed-connection.js";
 import { dialHandshake } from "./handshake.js";
@@ -27,12 +28,6 @@ export interface PeerLinkOptions {
   /** Uniform in [0, 1); injectable so backoff tests are exact. */
   readonly random: () => number;
 }
-
-/**
- * Bytes handed to the socket in one write: large enough to coalesce a tick's worth of
- * appends, small enough that one write does not hold a second copy of a 32 MiB queue.
- */
-const writeBatchBytesMax = 1024 * 1024;
 
 /**
  * Delay before reconnect attempt `attempt` (0-based): doubling from min, capped at max, with
@@ -155,7 +150,7 @@ export class PeerLink {
   private flush(): void {
     const connection = this.connection;
     while (connection !== undefined && !connection.closed && !this.blocked && this.queue.length > 0) {
-      if (!connection.write(this.queue.take(writeBatchBytesMax))) {
+      if (!connection.write(this.queue.take(limits.writeBatchBytesMax))) {
         this.blocked = true;
         connection.onDrain(() => {
           this.blocked = false;

@@ -16,7 +16,7 @@ export type { PeerAddress, TransportLogger } from "./peer-link.js";
  * Inbound connections still in their handshake. Each lives at most handshakeTimeoutMs; the
  * bound stops a flood of half-open connections from holding unbounded sockets meanwhile.
  */
-export const pendingHandshakesMax = 64;
+export const pendingHandshakesMax = limits.pendingHandshakesMax;
 
 export interface TcpTransportOptions {
   readonly selfId: MemberId;

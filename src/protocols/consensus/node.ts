@@ -1,4 +1,5 @@
 import { assert, unreachable } from "../../kernel/assert.js";
+import { limits } from "../../kernel/limits.js";
 import type { ForceQuorumReport, Notification, ProposalRejection, Ready } from "./effects.js";
 import { electionTimeoutMs } from "./election-timeout.js";
 import type { Input, MembershipChange, Proposal, RecoveredState } from "./inputs.js";
@@ -931,7 +932,7 @@ export class ConsensusNode {
     switch (change.action) {
       case "add-learner":
         if (isMember(this.config, change.member.id)) return `${change.member.id} is already a member`;
-        if (this.config.voters.length + this.config.learners.length >= 9) return "too many members";
+        if (this.config.voters.length + this.config.learners.length >= limits.membersMax) return `too many members (at most ${limits.membersMax})`;
         return null;
       case "promote": {
         if (!this.config.learners.some((member) => member.id === change.memberId)) return `${change.memberId} is not a learner`;

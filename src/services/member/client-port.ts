@@ -14,10 +14,7 @@ export interface ClientPortHost {
   readonly log: { info(message: string): void; warn(message: string): void };
 }
 
-/** Client connections open at once; more are refused. */
-const clientConnectionsMax = 1024;
-/** Proposals one connection may have waiting for an answer; more are refused as overloaded. */
-const proposalsInFlightPerConnectionMax = 65_536;
+const { clientConnectionsMax, proposalsInFlightPerConnectionMax } = limits;
 
 interface ClientConnection {
   readonly name: string;

@@ -101,7 +101,7 @@ export async function startMember(options: MemberOptions): Promise<RunningMember
       case "status":
         return { type: "status", requestId: request.requestId, status: replica.status(), emptyReason: replica.emptyReason };
       case "applied": {
-        const commands = application.commandsFrom(request.fromIndex, Math.min(request.countMax, 65_536));
+        const commands = application.commandsFrom(request.fromIndex, Math.min(request.countMax, limits.appliedPageCommandsMax));
         return { type: "applied", requestId: request.requestId, indexes: commands.map((c) => c.index), payloads: commands.map((c) => c.payload) };
       }
       case "transfer":
