@@ -4,8 +4,7 @@ import { stderrLogger } from "../adapters/node/logger.js";
 import { ClusterClient } from "../client/cluster-client.js";
 import { ClusterFileError, readClusterFile, type ClusterFile } from "../services/member/cluster-file.js";
 import { startMember } from "../services/member/member.js";
-import { statusTable } from "./status-table.js";
-import { withTimeout } from "./with-timeout.js";
+import { collectStatus, statusTable } from "./status-table.js";
 
 /** Exit codes scripts can rely on. */
 export const exitCodes = { ok: 0, failure: 1, usage: 2, noLeader: 3, diskFailure: 4 } as const;
@@ -91,16 +90,7 @@ program
   .action(async (options: { cluster: string; json: boolean }) => {
     const cluster = loadCluster(options.cluster);
     const client = clientFor(cluster);
-    const rows = await Promise.all(
-      cluster.members.map(async (member) => {
-        try {
-          const answer = await withTimeout(client.status(member.id), 2000);
-          return { id: member.id, status: answer.status, emptyReason: answer.emptyReason };
-        } catch (error) {
-          return { id: member.id, status: null, error: (error as Error).message };
-        }
-      }),
-    );
+    const rows = await collectStatus(client, cluster.members.map((member) => member.id), 2000);
     client.close();
     process.stdout.write(options.json ? `${rows.map((row) => JSON.stringify(row)).join("\n")}\n` : `${statusTable(rows)}\n`);
     process.exit(rows.some((row) => row.status?.role === "leader") ? exitCodes.ok : exitCodes.noLeader);

@@ -41,3 +41,16 @@ export function spawnMember(options: SpawnMemberOptions): ChildProcess {
   const stdio = options.stdio ?? "inherit";
   return spawn(process.execPath, args, { stdio: ["ignore", stdio, stdio] });
 }
+
+/**
+ * Stop a member we started: SIGTERM (it hands over leadership and exits), SIGKILL if it is
+ * still running after `graceMs`. Resolves once it exited.
+ */
+export function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once("exit", () => resolve());
+    child.kill("SIGTERM");
+    setTimeout(() => child.kill("SIGKILL"), graceMs).unref();
+  });
+}

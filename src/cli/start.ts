@@ -4,9 +4,8 @@ import { join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { ClusterClient } from "../client/cluster-client.js";
 import type { ClusterFile } from "../services/member/cluster-file.js";
-import { spawnMember } from "./spawn-member.js";
-import { statusTable } from "./status-table.js";
-import { withTimeout } from "./with-timeout.js";
+import { spawnMember, stopChild } from "./spawn-member.js";
+import { collectStatus, statusTable } from "./status-table.js";
 
 const memberIds = ["a", "b", "c"] as const;
 const statusRefreshMs = 1000;
@@ -58,16 +57,7 @@ export async function startLocalCluster(options: { dir: string; basePort: number
   }, sampleProposalIntervalMs);
 
   const render = async (): Promise<void> => {
-    const rows = await Promise.all(
-      cluster.members.map(async (member) => {
-        try {
-          const answer = await withTimeout(client.status(member.id), 800);
-          return { id: member.id, status: answer.status, emptyReason: answer.emptyReason };
-        } catch (error) {
-          return { id: member.id, status: null, error: (error as Error).message };
-        }
-      }),
-    );
+    const rows = await collectStatus(client, memberIds, 800);
     const screen = [
       `Holdfast local cluster "${cluster.name}": 3 member processes on 127.0.0.1 (data in ${directory})`,
       `cluster file: ${clusterFile}   pids: ${[...children.entries()].map(([id, child]) => `${id}=${child.pid}`).join(" ")}`,
@@ -100,17 +90,7 @@ export async function startLocalCluster(options: { dir: string; basePort: number
   clearInterval(refresh);
   client.close();
   process.stdout.write("\nstopping members...\n");
-  await Promise.all(
-    [...children.values()].map(
-      (child) =>
-        new Promise<void>((resolveExit) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolveExit();
-          child.once("exit", () => resolveExit());
-          child.kill("SIGTERM");
-          setTimeout(() => child.kill("SIGKILL"), 5000).unref();
-        }),
-    ),
-  );
+  await Promise.all([...children.values()].map((child) => stopChild(child, 5000)));
   process.stdout.write("stopped.\n");
   process.exit(0);
 }

@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawnMember } from "../../src/cli/spawn-member.js";
+import { spawnMember, stopChild } from "../../src/cli/spawn-member.js";
 import { withTimeout } from "../../src/cli/with-timeout.js";
 import { ClusterClient } from "../../src/client/cluster-client.js";
 import type { MemberStatus } from "../../src/protocols/consensus/types.js";
@@ -97,17 +97,7 @@ export class ProcessCluster {
   /** SIGTERM every member we started, SIGKILL stragglers, remove the data. */
   async stop(): Promise<void> {
     this.client.close();
-    await Promise.all(
-      [...this.children.values()].map(
-        (child) =>
-          new Promise<void>((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) return resolve();
-            child.once("exit", () => resolve());
-            child.kill("SIGTERM");
-            setTimeout(() => child.kill("SIGKILL"), 3000).unref();
-          }),
-      ),
-    );
+    await Promise.all([...this.children.values()].map((child) => stopChild(child, 3000)));
     rmSync(this.directory, { recursive: true, force: true });
   }
 }

@@ -272,43 +272,21 @@ export class ConsensusNode {
     this.ballots.clear();
     this.leaderId = null;
     this.resetElectionDeadline();
+    const term = this.hardState.term + 1;
     if (kind === "pre-vote") {
       this.role = "pre-candidate";
-      this.ballots.set(this.options.id, { granted: true, empty: this.hardState.empty });
-      const term = this.hardState.term + 1;
-      for (const voter of this.config.voters) {
-        if (voter.id === this.options.id) continue;
-        this.ready.send({
-          type: "pre-vote",
-          from: this.options.id,
-          to: voter.id,
-          term,
-          lastIndex: this.log.lastIndex(),
-          lastTerm: this.log.lastTerm(),
-          empty: this.hardState.empty,
-        });
-      }
-      this.evaluateElection();
-      return;
+    } else {
+      this.role = "candidate";
+      this.setHardState({ term, votedFor: this.options.id });
+      this.ready.notify({ type: "role-changed", role: "candidate", term, leaderId: null });
     }
-    this.role = "candidate";
-    const term = this.hardState.term + 1;
-    this.setHardState({ term, votedFor: this.options.id });
-    this.ready.notify({ type: "role-changed", role: "candidate", term, leaderId: null });
     this.ballots.set(this.options.id, { granted: true, empty: this.hardState.empty });
+    const ask = { from: this.options.id, term, lastIndex: this.log.lastIndex(), lastTerm: this.log.lastTerm(), empty: this.hardState.empty };
     for (const voter of this.config.voters) {
       if (voter.id === this.options.id) continue;
-      // After persist: the vote for ourselves must be durable before we ask for others'.
-      this.ready.sendAfterPersist({
-        type: "vote",
-        from: this.options.id,
-        to: voter.id,
-        term,
-        lastIndex: this.log.lastIndex(),
-        lastTerm: this.log.lastTerm(),
-        empty: this.hardState.empty,
-        transfer,
-      });
+      // A real vote waits for our own vote to be durable before asking for others'.
+      if (kind === "pre-vote") this.ready.send({ ...ask, type: "pre-vote", to: voter.id });
+      else this.ready.sendAfterPersist({ ...ask, type: "vote", to: voter.id, transfer });
     }
     this.evaluateElection();
   }
