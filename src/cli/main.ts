@@ -126,6 +126,11 @@ program
     try {
       const report = await client.forceQuorum(options.member, options.reachable.split(",").filter(Boolean));
       process.stdout.write(`${report}\n`);
+      process.stdout.write(
+        "Bring the members left out back ONE AT A TIME, each once `status` shows the previous one\n" +
+          "as a voter again. Left-out members that reach each other before the forced leader are\n" +
+          "still a majority of the old configuration and could elect a second leader.\n",
+      );
       client.close();
       process.exit(exitCodes.ok);
     } catch (error) {

@@ -104,8 +104,23 @@ export class PeerLink {
     this.connection?.close("transport closed");
   }
 
+  /**
+   * The peer just proved it is up (it dialled us): if we are waiting out a backoff, dial now.
+   * A peer returning after a long outage would otherwise hear nothing from us for up to
+   * reconnectDelayMaxMs, long enough for it to time out and start an election we could have
+   * prevented (after a force quorum, returning members must hear the new leader first).
+   */
+  dialNowIfWaiting(): void {
+    if (this.closed || this.connection !== undefined || this.dialing !== undefined || this.reconnectTimer === undefined) return;
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+    this.attempt = 0;
+    this.dial();
+  }
+
   private dial(): void {
     if (this.closed) return;
+    this.reconnectTimer = undefined;
     const { peerId, selfId, secret, handshakeTimeoutMs, frameBytesMax, logger } = this.options;
     const socket = connect({ host: this.address.host, port: this.address.port });
     const connection = new FramedConnection(socket, frameBytesMax);

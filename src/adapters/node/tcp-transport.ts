@@ -210,6 +210,7 @@ export class TcpTransport implements Transport {
     this.inbound.get(peerId)?.close(`replaced by a newer connection from ${peerId}`);
     this.inbound.set(peerId, connection);
     this.logger.info(`accepted ${peerId} from ${connection.remote}`);
+    this.links.get(peerId)?.dialNowIfWaiting();
     connection.onClose((reason) => {
       if (this.inbound.get(peerId) === connection) this.inbound.delete(peerId);
       if (!this.closed) this.logger.warn(`inbound connection from ${peerId} closed: ${reason}`);
