@@ -1,0 +1,126 @@
+// Elections: pre-vote and vote, on both sides (asking and granting), with the non-empty rule.
+
+import type { PreVote, PreVoteResponse, Vote, VoteResponse } from "./messages.js";
+import type { NodeState } from "./node-state.js";
+import { isVoter, tallyVotes } from "./quorum.js";
+import { becomeFollower, becomeLeader } from "./roles.js";
+import type { MemberId } from "./types.js";
+
+/**
+ * Start an election. Pre-vote asks without changing anyone's term, so a member cut off by a
+ * partition cannot disrupt a working leader when it returns (Raft §9.6).
+ */
+export function campaign(node: NodeState, kind: "pre-vote" | "vote", transfer = false): void {
+  if (!isVoter(node.config, node.options.id)) {
+    node.resetElectionDeadline();
+    return;
+  }
+  node.ballots.clear();
+  node.leaderId = null;
+  node.resetElectionDeadline();
+  const term = node.hardState.term + 1;
+  if (kind === "pre-vote") {
+    node.role = "pre-candidate";
+  } else {
+    node.role = "candidate";
+    node.setHardState({ term, votedFor: node.options.id });
+    node.ready.notify({ type: "role-changed", role: "candidate", term, leaderId: null });
+  }
+  node.ballots.set(node.options.id, { granted: true, empty: node.hardState.empty });
+  const ask = { from: node.options.id, term, lastIndex: node.log.lastIndex(), lastTerm: node.log.lastTerm(), empty: node.hardState.empty };
+  for (const voter of node.config.voters) {
+    if (voter.id === node.options.id) continue;
+    // A real vote waits for our own vote to be durable before asking for others'.
+    if (kind === "pre-vote") node.ready.send({ ...ask, type: "pre-vote", to: voter.id });
+    else node.ready.sendAfterPersist({ ...ask, type: "vote", to: voter.id, transfer });
+  }
+  evaluateElection(node);
+}
+
+function evaluateElection(node: NodeState): void {
+  const outcome = tallyVotes(node.config, node.ballots, node.hardState.empty);
+  if (outcome === "pending") return;
+  if (outcome === "lost") {
+    becomeFollower(node, node.hardState.term, null);
+    return;
+  }
+  if (node.role === "pre-candidate") campaign(node, "vote");
+  else if (node.role === "candidate") becomeLeader(node, wonWithEmptyGrants(node));
+}
+
+/**
+ * A first formation, or a unanimous election completed by empty members: nobody with
+ * history is left out, so until the leader's first entry commits every follower counts.
+ */
+function wonWithEmptyGrants(node: NodeState): boolean {
+  for (const ballot of node.ballots.values()) if (ballot.granted && ballot.empty) return true;
+  return false;
+}
+
+/**
+ * May `candidate` lead, as far as this member can tell? Shared by pre-vote and vote.
+ * Non-empty rule: a non-empty member never helps an empty candidate. An empty member's grant
+ * never counts toward a majority (quorum.ts); it only completes a unanimous election, and
+ * for a non-empty candidate only if this member took part since it lost its data (it holds
+ * durable entries or a durable vote: it voted in the first formation, or a leader reached it).
+ * A member that lost its data and heard from nobody since refuses: then only a majority of
+ * non-empty members, or an operator's force quorum, can elect.
+ */
+function wouldGrant(node: NodeState, candidate: MemberId, lastTerm: number, lastIndex: number, candidateEmpty: boolean): boolean {
+  if (!isVoter(node.config, candidate)) return false;
+  if (!node.log.isUpToDate(lastTerm, lastIndex)) return false;
+  // Durable entries or a durable vote prove this member took part since it lost its data (it
+  // voted in the first formation, or followed a leader). A term alone proves nothing: a
+  // refused pre-vote hands any member a term.
+  if (node.hardState.empty) return candidateEmpty || node.persistedIndex > 0 || node.votedSinceDataLoss;
+  return !candidateEmpty;
+}
+
+export function handlePreVote(node: NodeState, message: PreVote): void {
+  const granted =
+    message.term > node.hardState.term &&
+    !node.heardLeaderRecently() &&
+    wouldGrant(node, message.from, message.lastTerm, message.lastIndex, message.empty);
+  node.ready.send({
+    type: "pre-vote-response",
+    from: node.options.id,
+    to: message.from,
+    term: granted ? message.term : node.hardState.term,
+    granted,
+    empty: node.hardState.empty,
+  });
+}
+
+export function handlePreVoteResponse(node: NodeState, message: PreVoteResponse): void {
+  if (node.role !== "pre-candidate" || message.term !== node.hardState.term + 1) return;
+  node.ballots.set(message.from, { granted: message.granted, empty: message.empty });
+  evaluateElection(node);
+}
+
+export function handleVote(node: NodeState, message: Vote): void {
+  const free = node.hardState.votedFor === null || node.hardState.votedFor === message.from;
+  const granted =
+    free &&
+    node.role !== "leader" &&
+    (message.transfer || !node.heardLeaderRecently() || node.leaderId === null) &&
+    wouldGrant(node, message.from, message.lastTerm, message.lastIndex, message.empty);
+  if (granted) {
+    node.setHardState({ votedFor: message.from });
+    node.resetElectionDeadline();
+  }
+  // After persist: the vote must survive a crash before the candidate can count it.
+  node.ready.sendAfterPersist({
+    type: "vote-response",
+    from: node.options.id,
+    to: message.from,
+    term: node.hardState.term,
+    granted,
+    empty: node.hardState.empty,
+  });
+}
+
+export function handleVoteResponse(node: NodeState, message: VoteResponse): void {
+  if (node.role !== "candidate") return;
+  node.ballots.set(message.from, { granted: message.granted, empty: message.empty });
+  evaluateElection(node);
+}

@@ -1,0 +1,156 @@
+// The leader side of replication: what to send each follower, and what its answers mean.
+
+import { assert } from "../../kernel/assert.js";
+import { flushCommitted, maybeCommit } from "./commit.js";
+import { maybeFinishTransfer } from "./leadership-transfer.js";
+import type { AppendResponse, InstallSnapshotResponse } from "./messages.js";
+import type { NodeState } from "./node-state.js";
+import type { FollowerProgress } from "./progress.js";
+import type { Configuration, Entry } from "./types.js";
+
+export function appendOwn(node: NodeState, body: { kind: Entry["kind"]; data: Uint8Array; config?: Configuration }): Entry {
+  const entry: Entry = { index: node.log.lastIndex() + 1, term: node.hardState.term, ...body };
+  node.log.append(entry);
+  node.ready.persistEntry(entry);
+  if (entry.config) node.config = entry.config;
+  return entry;
+}
+
+export function heartbeat(node: NodeState, progress: FollowerProgress): void {
+  const stallMs = 2 * node.options.heartbeatIntervalMs;
+  // A lost append would stall the pipeline forever: fall back to probing.
+  if (progress.mode === "replicate" && progress.isStalled(node.nowMs, stallMs)) progress.becomeProbe();
+  // A lost snapshot (or its answer) is sent again once a full election timeout passed.
+  if (progress.mode === "snapshot" && node.nowMs - progress.snapshotSentAtMs >= node.options.electionTimeoutMinMs) progress.becomeProbe();
+  sendAppend(node, progress, true);
+}
+
+/**
+ * Send what `progress` needs: entries from nextIndex in batches, pipelined up to the
+ * in-flight bound; a probe at most once per heartbeat; a snapshot when the entries it needs
+ * were compacted away. With `heartbeat`, send at least an empty append.
+ */
+export function sendAppend(node: NodeState, progress: FollowerProgress, heartbeat = false): void {
+  if (progress.mode === "snapshot") {
+    if (heartbeat) sendEmptyAppend(node, progress);
+    return;
+  }
+  if (progress.nextIndex <= node.log.snapshotIndex()) {
+    sendSnapshot(node, progress);
+    return;
+  }
+  if (progress.mode === "probe") {
+    if (!heartbeat && node.nowMs - progress.lastProbeAtMs < node.options.heartbeatIntervalMs) return;
+    progress.lastProbeAtMs = node.nowMs;
+    sendEntries(node, progress, progress.nextIndex, 1 + node.options.appendEntriesMax);
+    return;
+  }
+  let sent = false;
+  while (progress.inflight.length < node.options.inflightAppendsMax && progress.nextIndex <= node.log.lastIndex()) {
+    const last = sendEntries(node, progress, progress.nextIndex, node.options.appendEntriesMax);
+    progress.inflight.push(last);
+    progress.nextIndex = last + 1;
+    sent = true;
+  }
+  if (!sent && heartbeat) sendEmptyAppend(node, progress);
+}
+
+/** Returns the last index sent. */
+function sendEntries(node: NodeState, progress: FollowerProgress, from: number, countMax: number): number {
+  const prevIndex = from - 1;
+  const prevTerm = node.log.term(prevIndex);
+  assert(prevTerm !== undefined, `no term for ${prevIndex}`);
+  const entries = node.log.slice(from, node.log.lastIndex(), countMax, node.options.appendBytesMax);
+  node.ready.send({
+    type: "append",
+    from: node.options.id,
+    to: progress.id,
+    term: node.hardState.term,
+    prevIndex,
+    prevTerm,
+    entries,
+    commitIndex: node.commitIndex,
+    sentAtMs: node.nowMs,
+  });
+  return prevIndex + entries.length;
+}
+
+/** A heartbeat that checks agreement at the follower's match point only. */
+function sendEmptyAppend(node: NodeState, progress: FollowerProgress): void {
+  const prevIndex = Math.max(progress.matchIndex, node.log.snapshotIndex());
+  const prevTerm = node.log.term(prevIndex);
+  if (prevTerm === undefined) return;
+  node.ready.send({
+    type: "append",
+    from: node.options.id,
+    to: progress.id,
+    term: node.hardState.term,
+    prevIndex,
+    prevTerm,
+    entries: [],
+    commitIndex: Math.min(node.commitIndex, prevIndex),
+    sentAtMs: node.nowMs,
+  });
+}
+
+function sendSnapshot(node: NodeState, progress: FollowerProgress): void {
+  const snapshot = node.log.snapshot();
+  assert(snapshot !== null, "compacted log without a snapshot");
+  progress.mode = "snapshot";
+  progress.snapshotSentAtMs = node.nowMs;
+  progress.inflight = [];
+  node.ready.send({
+    type: "install-snapshot",
+    from: node.options.id,
+    to: progress.id,
+    term: node.hardState.term,
+    snapshot,
+    sentAtMs: node.nowMs,
+  });
+}
+
+function noteResponse(node: NodeState, progress: FollowerProgress, sentAtMs: number, empty: boolean): void {
+  progress.recentlyActive = true;
+  progress.lastResponseAtMs = node.nowMs;
+  progress.empty = empty;
+  if (sentAtMs > progress.ackedSentAtMs) progress.ackedSentAtMs = sentAtMs;
+}
+
+export function handleAppendResponse(node: NodeState, message: AppendResponse): void {
+  if (node.role !== "leader") return;
+  const progress = node.progress.get(message.from);
+  if (!progress) return;
+  noteResponse(node, progress, message.sentAtMs, message.empty);
+  if (message.success) {
+    const advanced = progress.maybeUpdate(message.matchIndex, node.nowMs);
+    // Agreement proven: stream from here (also ends snapshot mode once the follower holds
+    // what the snapshot covers, even if the install answer itself was lost).
+    if (progress.mode === "probe" || (progress.mode === "snapshot" && progress.matchIndex >= node.log.snapshotIndex())) progress.becomeReplicate();
+    if (advanced) maybeCommit(node);
+    maybeFinishTransfer(node, progress);
+  } else if (progress.mode !== "snapshot") {
+    // A follower below its old match lost its data (a wiped disk comes back empty): forget
+    // the match, or the leader would probe the same index forever.
+    if (message.rejectHint < progress.matchIndex) progress.matchIndex = message.empty ? 0 : message.rejectHint;
+    // Skip back to where the follower's log can possibly agree; probe again at once only
+    // when that moved, else wait for the next heartbeat.
+    const next = Math.max(progress.matchIndex + 1, Math.min(progress.nextIndex - 1, message.rejectHint + 1));
+    const moved = next < progress.nextIndex || progress.mode === "replicate";
+    const lastProbeAtMs = progress.lastProbeAtMs;
+    progress.becomeProbe();
+    progress.nextIndex = next;
+    if (!moved) progress.lastProbeAtMs = lastProbeAtMs;
+  }
+  flushCommitted(node);
+  if (node.role === "leader") sendAppend(node, progress);
+}
+
+export function handleInstallSnapshotResponse(node: NodeState, message: InstallSnapshotResponse): void {
+  if (node.role !== "leader") return;
+  const progress = node.progress.get(message.from);
+  if (!progress) return;
+  noteResponse(node, progress, message.sentAtMs, message.empty);
+  progress.maybeUpdate(message.matchIndex, node.nowMs);
+  progress.becomeProbe();
+  sendAppend(node, progress, true);
+}

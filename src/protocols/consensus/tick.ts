@@ -1,0 +1,47 @@
+// Time: the election timer of a non-leader, and a leader's check-quorum, heartbeats and
+// promotion of returning members.
+
+import { campaign } from "./election.js";
+import { heartbeat } from "./leader-replication.js";
+import { isUpToDateNow } from "./lease.js";
+import { maybePromoteReturningMember } from "./membership.js";
+import type { NodeState } from "./node-state.js";
+import { majorityOf } from "./quorum.js";
+import { becomeFollower } from "./roles.js";
+
+export function tick(node: NodeState): void {
+  if (isUpToDateNow(node)) node.lastUpToDate = node.log.lastPosition();
+  if (node.role === "leader") {
+    tickLeader(node);
+    return;
+  }
+  if (node.nowMs >= node.electionDeadlineMs) campaign(node, "pre-vote");
+}
+
+function tickLeader(node: NodeState): void {
+  if (node.nowMs >= node.nextCheckQuorumMs) {
+    node.nextCheckQuorumMs = node.nowMs + node.options.electionTimeoutMinMs;
+    if (!hearsQuorum(node)) {
+      // Check-quorum: a leader that cannot hear a majority steps down so clients go elsewhere.
+      becomeFollower(node, node.hardState.term, null);
+      return;
+    }
+    for (const progress of node.progress.values()) progress.recentlyActive = false;
+  }
+  if (node.transfer && node.nowMs >= node.transfer.deadlineMs) node.transfer = null;
+  if (node.nowMs >= node.nextHeartbeatMs) {
+    node.nextHeartbeatMs = node.nowMs + node.options.heartbeatIntervalMs;
+    for (const progress of node.progress.values()) heartbeat(node, progress);
+  }
+  maybePromoteReturningMember(node);
+}
+
+function hearsQuorum(node: NodeState): boolean {
+  let heard = 1;
+  for (const voter of node.config.voters) {
+    if (voter.id === node.options.id) continue;
+    const progress = node.progress.get(voter.id);
+    if (progress?.recentlyActive) heard += 1;
+  }
+  return heard >= majorityOf(node.config.voters.length);
+}
