@@ -225,10 +225,20 @@ class MemberConnection {
     return this.closedFlag;
   }
 
-  propose(batch: readonly { payload: Uint8Array }[], settle: (outcome: ProposalOutcome[]) => void): void {
+  /**
+   * Send `batch`; `settle` gets one outcome per proposal. A member that is alive but never
+   * answers (stuck, partitioned from its peers) must not hold a caller forever: at `deadlineMs`
+   * what is still unanswered settles as unknown (it was sent, so it may yet commit).
+   */
+  propose(batch: readonly { payload: Uint8Array; deadlineMs: number }[], settle: (outcome: ProposalOutcome[]) => void): void {
     const outcomes: (ProposalOutcome | undefined)[] = new Array(batch.length);
     let remaining = batch.length;
     const ids: number[] = [];
+    const deadlineMs = Math.max(...batch.map((pending) => pending.deadlineMs));
+    const timer = setTimeout(() => {
+      for (const id of ids) this.settleProposal(id, { kind: "unknown" });
+    }, Math.max(0, deadlineMs - Date.now()));
+    timer.unref();
     batch.forEach((_, at) => {
       const requestId = this.nextRequestId++;
       ids.push(requestId);
@@ -236,7 +246,9 @@ class MemberConnection {
         settle: (outcome) => {
           outcomes[at] = outcome;
           remaining -= 1;
-          if (remaining === 0) settle(outcomes as ProposalOutcome[]);
+          if (remaining > 0) return;
+          clearTimeout(timer);
+          settle(outcomes as ProposalOutcome[]);
         },
       });
     });
