@@ -16,6 +16,7 @@ function setup() {
   const logs = new Map<string, MemberLog>([["m1", new MemberLog()], ["m2", new MemberLog()], ["m3", new MemberLog()]]);
   const checkers = new Checkers(history, (member) => logs.get(member) ?? null);
   history.onAcknowledged((operation) => checkers.acknowledged(operation));
+  history.onRead((read) => checkers.readInvoked(read), (read) => checkers.readAnswered(read));
   return { history, logs, checkers };
 }
 
@@ -160,5 +161,47 @@ describe("checkers fail on bad histories", () => {
     expect(checkers.violations).toEqual([]);
     checkers.restoredSnapshot("m3", { index: 1, term: 1, config, data: new Uint8Array(8) }, 12);
     expect(checkerNames(checkers)).toEqual(["state-machine-safety"]);
+  });
+
+  it("linearizable read: a read misses a write acknowledged before it was invoked", () => {
+    const { history, checkers } = setup();
+    const concurrent = history.invokeRead(1, 1, "m1", 5);
+    history.ok(history.invoke(1, 0, "c0.1", "m1", 0), 5, 2, 10);
+    // Invoked before the acknowledgment: the read may or may not see the write.
+    history.readOk(concurrent, 4, 2, 12);
+    expect(checkers.violations).toEqual([]);
+    history.readOk(history.invokeRead(2, 1, "m1", 20), 4, 2, 25);
+    expect(checkerNames(checkers)).toEqual(["linearizable-read"]);
+    expect(checkers.violations[0]?.detail).toContain("c0.1");
+  });
+
+  it("linearizable read: a read sees an older state than a read answered before it was invoked", () => {
+    const { history, checkers } = setup();
+    history.readOk(history.invokeRead(1, 0, "m1", 10), 7, 2, 30);
+    history.readOk(history.invokeRead(2, 1, "m1", 40), 7, 2, 45);
+    expect(checkers.violations).toEqual([]);
+    history.readOk(history.invokeRead(3, 2, "m2", 50), 6, 2, 55);
+    expect(checkerNames(checkers)).toEqual(["linearizable-read"]);
+    expect(checkers.violations[0]?.detail).toContain("answered at index 7");
+  });
+
+  it("stale leader read: an old leader answers after a newer leader acknowledged a write", () => {
+    const { history, checkers } = setup();
+    history.ok(history.invoke(1, 0, "c0.1", "m1", 0), 3, 1, 10);
+    const early = history.invokeRead(1, 1, "m1", 45);
+    history.ok(history.invoke(2, 0, "c0.2", "m2", 20), 4, 2, 50);
+    // Invoked before the term 2 acknowledgment: m1 may still hold its lease.
+    history.readOk(early, 3, 1, 47);
+    expect(checkers.violations).toEqual([]);
+    // Invoked after it: m1's lease must have ended, even though index 4 is reflected.
+    history.readOk(history.invokeRead(2, 1, "m1", 60), 4, 1, 61);
+    expect(checkerNames(checkers)).toEqual(["stale-leader-read"]);
+    expect(checkers.violations[0]?.detail).toContain("term 2");
+  });
+
+  it("stale leader read: a member answers a read while not leading", () => {
+    const { history, checkers } = setup();
+    history.readOk(history.invokeRead(1, 1, "m3", 5), 0, null, 6);
+    expect(checkerNames(checkers)).toEqual(["stale-leader-read"]);
   });
 });

@@ -1,12 +1,22 @@
 import type { Message } from "../../src/protocols/consensus/messages.js";
 import type { Entry, Snapshot } from "../../src/protocols/consensus/types.js";
-import type { History, Operation } from "./history.js";
+import type { History, Operation, ReadOperation } from "./history.js";
 import type { MemberLog } from "./observed-storage.js";
 
 export interface Violation {
   readonly checker: string;
   readonly timeMs: number;
   readonly detail: string;
+}
+
+/** What a read must reflect, fixed at the instant it was invoked. */
+interface ReadFloor {
+  /** The acknowledged write with the highest index so far. */
+  readonly write: Operation | null;
+  /** The ok read with the highest index so far. */
+  readonly read: ReadOperation | null;
+  /** The acknowledged write of the highest term so far: its leader exists and has acted. */
+  readonly newestTerm: Operation | null;
 }
 
 interface AppliedRecord {
@@ -48,6 +58,11 @@ export class Checkers {
   /** Whether each candidate said it was empty in its latest vote or pre-vote request. */
   private readonly candidateEmpty = new Map<string, boolean>();
   private nowMs = 0;
+  private newestIndexAcknowledged: Operation | null = null;
+  private newestTermAcknowledged: Operation | null = null;
+  private newestIndexRead: ReadOperation | null = null;
+  /** Per pending read (by read id): what it must reflect. Deleted once answered. */
+  private readonly readFloors = new Map<number, ReadFloor>();
 
   constructor(private readonly history: History, private readonly logOf: (member: string) => MemberLog | null) {}
 
@@ -240,6 +255,8 @@ export class Checkers {
   /** A client was told its command committed at (index, term). */
   acknowledged(operation: Operation): void {
     const index = operation.index as number;
+    if (index > (this.newestIndexAcknowledged?.index ?? 0)) this.newestIndexAcknowledged = operation;
+    if ((operation.term as number) > (this.newestTermAcknowledged?.term ?? 0)) this.newestTermAcknowledged = operation;
     const first = this.history.acknowledgedAt(index);
     if (first !== undefined && first !== operation) {
       this.fail("acknowledged-kept", `${operation.payload} and ${first.payload} both acknowledged at index ${index}`);
@@ -249,6 +266,61 @@ export class Checkers {
       this.fail("acknowledged-kept",
         `${operation.payload} acknowledged at ${index}/t${operation.term}, but ${known.member} applied ${known.payload}@t${known.term} there`);
     }
+  }
+
+  /**
+   * A read was invoked. Everything acknowledged until now (in the simulator's one global order
+   * of events, so "before" is exact) is what its answer must reflect.
+   */
+  readInvoked(read: ReadOperation): void {
+    this.readFloors.set(read.readId, {
+      write: this.newestIndexAcknowledged,
+      read: this.newestIndexRead,
+      newestTerm: this.newestTermAcknowledged,
+    });
+  }
+
+  /**
+   * A read was answered `read-ready` at `read.index` by `read.member` leading `read.term`.
+   *
+   * linearizable-read: every write acknowledged (its client told "committed") before the read
+   * was invoked has an index <= the answered index, and so does every read answered before it
+   * was invoked (a later read never sees an older state).
+   *
+   * stale-leader-read: the member answered no earlier than the read's invocation. If by then the
+   * leader of a higher term had already acknowledged a write, that leader was elected, which
+   * followers allow only after the old leader's lease ended: the old leader served a read
+   * without a lease. (A member answering while its notifications say it does not lead at all
+   * is the same failure.) Both times are the scheduler's, one clock for the whole group.
+   */
+  readAnswered(read: ReadOperation): void {
+    const floor = this.readFloors.get(read.readId);
+    if (floor === undefined) {
+      this.fail("linearizable-read", `read r${read.readId} answered at ${read.member} but never invoked`);
+      return;
+    }
+    this.readFloors.delete(read.readId);
+    const index = read.index as number;
+    const what = `${read.member} answers read r${read.readId} (invoked at ${read.invokedAtMs}ms) at index ${index}`;
+    const write = floor.write;
+    if (write !== null && (write.index as number) > index) {
+      this.fail("linearizable-read",
+        `${what}, but ${write.payload} was acknowledged at index ${write.index}/t${write.term} at ${write.completedAtMs}ms, before the read was invoked`);
+    }
+    const earlier = floor.read;
+    if (earlier !== null && (earlier.index as number) > index) {
+      this.fail("linearizable-read",
+        `${what}, but read r${earlier.readId} was answered at index ${earlier.index} by ${earlier.member} at ${earlier.completedAtMs}ms, before this read was invoked`);
+    }
+    const newer = floor.newestTerm;
+    if (read.term === null) {
+      this.fail("stale-leader-read", `${what} while its notifications say it does not lead`);
+    } else if (newer !== null && (newer.term as number) > read.term) {
+      this.fail("stale-leader-read",
+        `${what} as leader of term ${read.term}, but the leader of term ${newer.term} had acknowledged ${newer.payload} at ${newer.completedAtMs}ms, ` +
+        `before the read was invoked: the term ${read.term} lease must have ended`);
+    }
+    if (index > (this.newestIndexRead?.index ?? -1)) this.newestIndexRead = read;
   }
 
   private matchAcknowledged(member: string, index: number, term: number, payload: string): void {

@@ -1,7 +1,8 @@
 /**
  * The clients' history, Jepsen style: each operation is invoked, then completes as ok (the
  * command committed at index/term), fail (it certainly did not and will not happen) or info
- * (unknown: timed out, or the member went away).
+ * (unknown: timed out, or the member went away). Reads are kept apart from writes (commands):
+ * they change nothing, and the liveness phase counts acknowledged writes only.
  */
 export type Outcome = "pending" | "ok" | "fail" | "info";
 
@@ -18,6 +19,25 @@ export interface Operation {
   detail: string;
 }
 
+/**
+ * A linearizable read: ok means the member answered `read-ready` at `index`, a promise that the
+ * state at `index` includes every write acknowledged before the read was invoked.
+ */
+export interface ReadOperation {
+  readonly readId: number;
+  /** The client that asked, or null for a probe (a read sent on purpose to a member as it resumes). */
+  readonly client: number | null;
+  readonly member: string;
+  readonly invokedAtMs: number;
+  outcome: Outcome;
+  completedAtMs: number | null;
+  /** The commit index the member answered at. */
+  index: number | null;
+  /** The term the member led when it answered, as its role notifications told (null: not leading). */
+  term: number | null;
+  detail: string;
+}
+
 export class History {
   private readonly operations: Operation[] = [];
   private readonly byProposal = new Map<number, Operation>();
@@ -25,10 +45,18 @@ export class History {
   private readonly okByIndex = new Map<number, Operation>();
   private readonly failedByPayload = new Map<string, Operation>();
   private readonly listeners: Array<(operation: Operation) => void> = [];
+  private readonly readOperations: ReadOperation[] = [];
+  private readonly byReadId = new Map<number, ReadOperation>();
+  private readonly readListeners: Array<{ invoked: (read: ReadOperation) => void; answered: (read: ReadOperation) => void }> = [];
 
   /** Called after each acknowledgment is recorded. */
   onAcknowledged(listener: (operation: Operation) => void): void {
     this.listeners.push(listener);
+  }
+
+  /** `invoked` runs as each read is invoked, `answered` after each ok read is recorded. */
+  onRead(invoked: (read: ReadOperation) => void, answered: (read: ReadOperation) => void): void {
+    this.readListeners.push({ invoked, answered });
   }
 
   invoke(proposalId: number, client: number, payload: string, member: string, nowMs: number): Operation {
@@ -71,6 +99,52 @@ export class History {
     operation.outcome = "info";
     operation.detail = detail;
     operation.completedAtMs = nowMs;
+  }
+
+  invokeRead(readId: number, client: number | null, member: string, nowMs: number): ReadOperation {
+    const read: ReadOperation = {
+      readId, client, member, invokedAtMs: nowMs, outcome: "pending", completedAtMs: null, index: null, term: null, detail: "",
+    };
+    this.readOperations.push(read);
+    this.byReadId.set(readId, read);
+    for (const listener of this.readListeners) listener.invoked(read);
+    return read;
+  }
+
+  getRead(readId: number): ReadOperation | undefined {
+    return this.byReadId.get(readId);
+  }
+
+  /** The member answered at `index` while leading `term` (null: it was not leading). Also after an `info`. */
+  readOk(read: ReadOperation, index: number, term: number | null, nowMs: number): void {
+    read.outcome = "ok";
+    read.index = index;
+    read.term = term;
+    read.completedAtMs = nowMs;
+    for (const listener of this.readListeners) listener.answered(read);
+  }
+
+  readFail(read: ReadOperation, detail: string, nowMs: number): void {
+    read.outcome = "fail";
+    read.detail = detail;
+    read.completedAtMs = nowMs;
+  }
+
+  readInfo(read: ReadOperation, detail: string, nowMs: number): void {
+    if (read.outcome !== "pending") return;
+    read.outcome = "info";
+    read.detail = detail;
+    read.completedAtMs = nowMs;
+  }
+
+  reads(): readonly ReadOperation[] {
+    return this.readOperations;
+  }
+
+  readCounts(): Record<Outcome, number> {
+    const counts: Record<Outcome, number> = { pending: 0, ok: 0, fail: 0, info: 0 };
+    for (const read of this.readOperations) counts[read.outcome]++;
+    return counts;
   }
 
   acknowledged(): readonly Operation[] {
