@@ -7,6 +7,8 @@ import { Simulation } from "./simulation.js";
  * npm run sim -- --seeds 100 --from 700 seeds 700..799
  * npm run sim -- --seed 42              replay one seed, printing its whole trace
  * Options: --members 3|5, --quick (shorter phases).
+ * --unsafe-reads-ignore-lease: demonstration only, reads skip the lease (see SimulationOptions);
+ * the read checkers must then find violations.
  * Last line: "seeds: N, violations: V"; exit code 1 on any violation.
  */
 const { values } = parseArgs({
@@ -16,10 +18,12 @@ const { values } = parseArgs({
     seed: { type: "string" },
     members: { type: "string", default: "3" },
     quick: { type: "boolean", default: false },
+    "unsafe-reads-ignore-lease": { type: "boolean", default: false },
   },
 });
 
 const members = Number(values.members);
+const unsafeReadsIgnoreLease = values["unsafe-reads-ignore-lease"];
 if (members !== 3 && members !== 5) {
   console.error(`--members must be 3 or 5, not ${values.members}`);
   process.exit(2);
@@ -27,7 +31,7 @@ if (members !== 3 && members !== 5) {
 
 if (values.seed !== undefined) {
   const seed = Number(values.seed);
-  const result = new Simulation({ seed, members, quick: values.quick, fullTrace: true, echo: (line) => console.log(line) }).run();
+  const result = new Simulation({ seed, members, quick: values.quick, fullTrace: true, echo: (line) => console.log(line), unsafeReadsIgnoreLease }).run();
   console.log(`stats: ${JSON.stringify(result.stats)}`);
   if (result.violations.length > 0) console.log(describeFailure(result, members));
   console.log(`seeds: 1, violations: ${result.violations.length}`);
@@ -37,7 +41,7 @@ if (values.seed !== undefined) {
 const count = Number(values.seeds ?? 100);
 const from = Number(values.from ?? 1);
 let done = 0;
-const summary = runSeeds({ from, count, members, quick: values.quick }, (result) => {
+const summary = runSeeds({ from, count, members, quick: values.quick, unsafeReadsIgnoreLease }, (result) => {
   done++;
   if (result.violations.length > 0) console.log(describeFailure(result, members));
   if (done % 50 === 0) console.error(`... ${done}/${count} seeds`);
@@ -45,7 +49,7 @@ const summary = runSeeds({ from, count, members, quick: values.quick }, (result)
 const seconds = summary.elapsedMs / 1000;
 console.log(
   `${count} seeds from ${from} in ${seconds.toFixed(1)}s (${(count / seconds).toFixed(1)} seeds/s, ` +
-    `${summary.events} events, ${summary.acknowledged} acknowledged commands)`,
+    `${summary.events} events, ${summary.acknowledged} acknowledged commands, ${summary.reads} reads answered)`,
 );
 const violations = summary.failures.reduce((total, result) => total + result.violations.length, 0);
 console.log(`seeds: ${count}, violations: ${violations}`);

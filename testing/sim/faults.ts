@@ -127,10 +127,14 @@ export class FaultInjector {
         return;
       }
       case "pause": {
-        const member = this.pickRunning();
+        // Half the pauses freeze the leader: the case leader leases exist for. Most last past
+        // the lease (leaderLeaseMs, 240 ms) and an election timeout, so a new leader can be
+        // acknowledging writes by the time the old one resumes and meets a probe read.
+        const leader = random.chance(0.5) ? this.leader() : undefined;
+        const member = leader ?? this.pickRunning();
         if (member === null || member.state !== "up") return;
         sim.pause(member);
-        this.note(member.id, "pause");
+        this.note(member.id, leader === undefined ? "pause" : "pause (the leader)");
         const incarnation = member.incarnation;
         sim.scheduler.schedule(random.int(100, 2500), null, () => {
           if (member.state !== "paused" || member.incarnation !== incarnation) return;
@@ -164,7 +168,7 @@ export class FaultInjector {
         return;
       }
       case "transfer": {
-        const leader = members.find((member) => member.state === "up" && member.replica?.status().role === "leader");
+        const leader = this.leader();
         if (leader === undefined) return;
         this.note(leader.id, "transfer leadership");
         leader.replica?.transferLeadership(null);
@@ -184,6 +188,11 @@ export class FaultInjector {
       if (member.replica === null || member.replica.status().empty) return false;
     }
     return true;
+  }
+
+  /** An up member that says it leads (the first, if a deposed one still thinks so too). */
+  private leader(): SimMember | undefined {
+    return this.sim.members.find((member) => member.state === "up" && member.replica?.status().role === "leader");
   }
 
   private pickRunning(): SimMember | null {

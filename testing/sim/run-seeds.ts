@@ -5,6 +5,8 @@ export interface SeedRange {
   readonly count: number;
   readonly members: number;
   readonly quick: boolean;
+  /** Demonstration only: see SimulationOptions.unsafeReadsIgnoreLease. */
+  readonly unsafeReadsIgnoreLease?: boolean;
 }
 
 export interface SeedsSummary {
@@ -13,6 +15,8 @@ export interface SeedsSummary {
   readonly elapsedMs: number;
   readonly events: number;
   readonly acknowledged: number;
+  /** Reads answered ok. */
+  readonly reads: number;
 }
 
 /** Run seeds from..from+count-1, each an independent simulation; collect the failing ones. */
@@ -21,14 +25,18 @@ export function runSeeds(range: SeedRange, onResult: (result: SimulationResult) 
   const failures: SimulationResult[] = [];
   let events = 0;
   let acknowledged = 0;
+  let reads = 0;
   for (let seed = range.from; seed < range.from + range.count; seed++) {
-    const result = new Simulation({ seed, members: range.members, quick: range.quick, fullTrace: false }).run();
+    const result = new Simulation({
+      seed, members: range.members, quick: range.quick, fullTrace: false, unsafeReadsIgnoreLease: range.unsafeReadsIgnoreLease ?? false,
+    }).run();
     events += result.stats.events;
     acknowledged += result.stats.operations.ok ?? 0;
+    reads += result.stats.reads.ok ?? 0;
     if (result.violations.length > 0) failures.push(result);
     onResult(result);
   }
-  return { seeds: range.count, failures, elapsedMs: performance.now() - started, events, acknowledged };
+  return { seeds: range.count, failures, elapsedMs: performance.now() - started, events, acknowledged, reads };
 }
 
 /** How a failing seed reads in a report: the seed, each violation, the trace before it. */

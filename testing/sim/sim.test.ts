@@ -25,6 +25,15 @@ describe("simulator", () => {
     expectNoViolations(1, 80, 5);
   });
 
+  it("reads that skip the lease are caught: the read checkers and the workload have the power", () => {
+    // FoundationDB style: break the rule on purpose (a stand-in for leaseValid() always true,
+    // see SimulationOptions.unsafeReadsIgnoreLease) and require the checkers to notice.
+    const summary = runSeeds({ from: 1, count: 40, members: 3, quick: false, unsafeReadsIgnoreLease: true });
+    const checkers = new Set(summary.failures.flatMap((result) => result.violations.map((violation) => violation.checker)));
+    expect(summary.failures.length).toBeGreaterThanOrEqual(4);
+    expect([...checkers].sort()).toEqual(["linearizable-read", "stale-leader-read"]);
+  });
+
   it("replays a seed to the identical trace", () => {
     const run = () => new Simulation({ seed: 4242, members: 3, quick: true, fullTrace: true }).run();
     const first = run();

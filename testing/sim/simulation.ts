@@ -24,6 +24,12 @@ export interface SimulationOptions {
   /** Keep every trace line (replay mode), and optionally print each as it happens. */
   readonly fullTrace: boolean;
   readonly echo?: (line: string) => void;
+  /**
+   * For demonstrating the read checkers only, never for a real run: turn every read the member
+   * refused with `lease-expired` into `read-ready` at its commit index, as if the lease check
+   * always passed (the simulator's stand-in for breaking `leaseValid()` without touching src/).
+   */
+  readonly unsafeReadsIgnoreLease?: boolean;
 }
 
 export interface SimulationResult {
@@ -38,6 +44,7 @@ export interface SimulationResult {
     readonly events: number;
     readonly messages: number;
     readonly operations: Record<string, number>;
+    readonly reads: Record<string, number>;
     readonly faults: number;
   };
 }
@@ -84,6 +91,7 @@ export class Simulation {
     this.network = new Network(this.scheduler, this.random.fork());
     this.checkers = new Checkers(this.history, (member) => this.memberById(member)?.log ?? null);
     this.history.onAcknowledged((operation) => this.checkers.acknowledged(operation));
+    this.history.onRead((read) => this.checkers.readInvoked(read), (read) => this.checkers.readAnswered(read));
     this.network.observeSends((message) => this.observeSend(message));
     this.definedMembers = [];
     for (let i = 1; i <= options.members; i++) this.definedMembers.push({ id: `m${i}`, weight: 1 });
@@ -101,7 +109,7 @@ export class Simulation {
       });
     }
     this.workload = new Workload(
-      { clients: 3, clientTimeoutMs: 1500, thinkMaxMs: 40 },
+      { clients: 3, clientTimeoutMs: 1500, thinkMaxMs: 40, readFraction: 0.2, hearNewLeaderProbability: 0.75 },
       this.definedMembers.map((member) => member.id),
       this.scheduler,
       this.random.fork(),
@@ -111,8 +119,7 @@ export class Simulation {
         return found !== undefined && found.state === "up" ? found.replica : null;
       },
     );
-    this.workload.onDuplicateAnswer = (operation, notification) =>
-      this.checkers.fail("one-answer-per-proposal", `${operation.payload} answered again: ${notification.type}`);
+    this.workload.onDuplicateAnswer = (description) => this.checkers.fail("one-answer-per-proposal", description);
     this.faults = new FaultInjector(this, this.random.fork());
     this.timing = options.quick ? { safetyMs: 6_000, livenessMs: 10_000 } : { safetyMs: 15_000, livenessMs: 15_000 };
   }
@@ -143,6 +150,7 @@ export class Simulation {
         events: this.scheduler.eventsRun,
         messages: this.network.messagesSent,
         operations: this.history.counts(),
+        reads: this.history.readCounts(),
         faults: this.faults.injected,
       },
     };
@@ -286,9 +294,14 @@ export class Simulation {
     this.scheduler.pause(member.id);
   }
 
+  /**
+   * The member runs again; what it missed is queued for it at this instant, after a probe read
+   * that reaches it first (a request that waited while it was frozen).
+   */
   resume(member: SimMember): void {
     member.state = "up";
     this.scheduler.resume(member.id);
+    this.workload.probeRead(member.id);
   }
 
   // --- observation ------------------------------------------------------------------------------
@@ -307,8 +320,9 @@ export class Simulation {
     this.checkers.sent(message);
   }
 
-  private notified(member: SimMember, notification: Notification): void {
+  private notified(member: SimMember, delivered: Notification): void {
     const nowMs = this.scheduler.now();
+    const notification = this.unsafeLeaseBypass(member, delivered);
     this.checkers.setTime(nowMs);
     switch (notification.type) {
       case "role-changed":
@@ -322,10 +336,23 @@ export class Simulation {
       case "proposal-unknown":
         this.trace.event(nowMs, member.id, `${notification.type} proposal ${notification.proposalId}`);
         break;
+      case "read-ready":
+        this.trace.event(nowMs, member.id, `read r${notification.readId} ready at ${notification.index}`);
+        break;
+      case "read-rejected":
+        this.trace.event(nowMs, member.id, `read r${notification.readId} rejected: ${notification.reason}`);
+        break;
       default:
         this.trace.event(nowMs, member.id, notification.type);
     }
     this.workload.notified(member.id, notification);
+  }
+
+  /** See `SimulationOptions.unsafeReadsIgnoreLease`. */
+  private unsafeLeaseBypass(member: SimMember, notification: Notification): Notification {
+    if (this.options.unsafeReadsIgnoreLease !== true) return notification;
+    if (notification.type !== "read-rejected" || notification.reason !== "lease-expired") return notification;
+    return { type: "read-ready", readId: notification.readId, index: member.replica?.status().commitIndex ?? 0 };
   }
 
   /** Every so often an up member snapshots its application, so compaction and installs run. */
