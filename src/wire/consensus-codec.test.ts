@@ -28,8 +28,8 @@ const oneOfEachType: Message[] = [
   { ...envelope, type: "pre-vote-response", granted: true, empty: true },
   { ...envelope, type: "vote", lastIndex: 10, lastTerm: 2, empty: false, transfer: true },
   { ...envelope, type: "vote-response", granted: false, empty: false },
-  { ...envelope, type: "append", prevIndex: 4, prevTerm: 2, entries, commitIndex: 4, sentAtMs: 1234.5 },
-  { ...envelope, type: "append", prevIndex: 0, prevTerm: 0, entries: [], commitIndex: 0, sentAtMs: 0 },
+  { ...envelope, type: "append", prevIndex: 4, prevTerm: 2, entries, commitIndex: 4, sentAtMs: 1234.5 , commitWithoutFollower: false},
+  { ...envelope, type: "append", prevIndex: 0, prevTerm: 0, entries: [], commitIndex: 0, sentAtMs: 0 , commitWithoutFollower: false},
   { ...envelope, type: "append-response", success: true, matchIndex: 7, rejectHint: 0, empty: false, sentAtMs: 99 },
   {
     ...envelope,
@@ -69,7 +69,7 @@ describe("consensus codec", () => {
     });
     fc.assert(
       fc.property(fc.array(entry, { maxLength: 30 }), fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }), (list, sentAtMs) => {
-        const message: Message = { ...envelope, type: "append", prevIndex: 1, prevTerm: 1, entries: list, commitIndex: 1, sentAtMs };
+        const message: Message = { ...envelope, type: "append", prevIndex: 1, prevTerm: 1, entries: list, commitIndex: 1, sentAtMs, commitWithoutFollower: false };
         expect(decodeMessage(encodeMessage(message))).toEqual({ ok: true, message });
       }),
       { numRuns: 100 },
@@ -102,7 +102,7 @@ describe("consensus codec", () => {
     );
   });
 
-  const appendWire = (entriesWire: unknown): unknown[] => [4, "a1", "a2", 3, 4, 2, entriesWire, 4, 1];
+  const appendWire = (entriesWire: unknown): unknown[] => [4, "a1", "a2", 3, 4, 2, entriesWire, 4, 1, false];
 
   it.each([
     ["an unknown type code", [42, "a1", "a2", 3], "type code"],
@@ -118,7 +118,7 @@ describe("consensus codec", () => {
     ["a config entry without config", appendWire([[5, 2, 2, new Uint8Array(0)]]), "entries[0].config"],
     ["a command entry with config", appendWire([[5, 2, 0, new Uint8Array(0), [[], []]]]), "entries[0].config"],
     ["a bad voter weight", appendWire([[5, 2, 2, new Uint8Array(0), [[["a1", "heavy"]], []]]]), "entries[0].config.voters[0].weight"],
-    ["an infinite sentAtMs", [4, "a1", "a2", 3, 4, 2, [], 4, Infinity], "sentAtMs should be a finite number"],
+    ["an infinite sentAtMs", [4, "a1", "a2", 3, 4, 2, [], 4, Infinity, false], "sentAtMs should be a finite number"],
     ["a map instead of an array", { type: "timeout-now", from: "a1", to: "a2", term: 1 }, "message should be an array"],
   ])("names the bad field for %s", (_case, wire, expected) => {
     const decoded = decodeRaw(wire);
@@ -128,7 +128,7 @@ describe("consensus codec", () => {
 
   it("round-trips a full 256-entry append (speed is measured by npm run bench, not here)", () => {
     const list = Array.from({ length: 256 }, (_, i): Entry => ({ index: 1000 + i, term: 7, kind: "command", data: new Uint8Array(128).fill(i) }));
-    const message: Message = { ...envelope, type: "append", prevIndex: 999, prevTerm: 7, entries: list, commitIndex: 998, sentAtMs: 1 };
+    const message: Message = { ...envelope, type: "append", prevIndex: 999, prevTerm: 7, entries: list, commitIndex: 998, sentAtMs: 1 , commitWithoutFollower: false};
     const decoded = decodeMessage(encodeMessage(message));
     expect(decoded.ok).toBe(true);
     if (decoded.ok) expect(decoded.message).toEqual(message);

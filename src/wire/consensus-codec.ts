@@ -49,6 +49,7 @@ const schemas = {
     ["entries", "entries"],
     ["commitIndex", "count"],
     ["sentAtMs", "time"],
+    ["commitWithoutFollower", "flag"],
   ],
   "append-response": [
     ["success", "flag"],

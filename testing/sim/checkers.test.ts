@@ -43,7 +43,7 @@ describe("checkers fail on bad histories", () => {
     checkers.leader("m1", 3);
     checkers.leader("m2", 4);
     expect(checkers.violations).toEqual([]);
-    checkers.sent({ type: "append", from: "m3", to: "m1", term: 3, prevIndex: 0, prevTerm: 0, entries: [], commitIndex: 0, sentAtMs: 0 });
+    checkers.sent({ type: "append", from: "m3", to: "m1", term: 3, prevIndex: 0, prevTerm: 0, entries: [], commitIndex: 0, sentAtMs: 0 , commitWithoutFollower: false});
     expect(checkerNames(checkers)).toEqual(["election-safety"]);
   });
 

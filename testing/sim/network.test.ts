@@ -5,7 +5,7 @@ import { Network } from "./network.js";
 import { type EventOwner, Scheduler } from "./scheduler.js";
 
 function heartbeat(from: string, to: string, term = 1): Message {
-  return { type: "append", from, to, term, prevIndex: 0, prevTerm: 0, entries: [], commitIndex: 0, sentAtMs: 0 };
+  return { type: "append", from, to, term, prevIndex: 0, prevTerm: 0, entries: [], commitIndex: 0, sentAtMs: 0 , commitWithoutFollower: false};
 }
 
 function setup(seed = 1) {

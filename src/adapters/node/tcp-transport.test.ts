@@ -59,7 +59,7 @@ function introduce(members: Record<string, Member>): void {
 }
 
 function heartbeat(from: string, to: string, commitIndex: number): Message {
-  return { type: "append", from, to, term: 1, prevIndex: 0, prevTerm: 0, entries: [], commitIndex, sentAtMs: 0 };
+  return { type: "append", from, to, term: 1, prevIndex: 0, prevTerm: 0, entries: [], commitIndex, sentAtMs: 0 , commitWithoutFollower: false};
 }
 
 function commitIndexes(member: Member, from: string): number[] {
@@ -96,7 +96,7 @@ describe("TcpTransport", () => {
     const members = { a1: await startMember("a1"), a2: await startMember("a2") };
     introduce(members);
     const entries = Array.from({ length: 600 }, (_, i) => ({ index: i + 1, term: 1, kind: "command" as const, data: new Uint8Array(128).fill(i) }));
-    const message: Message = { type: "append", from: "a1", to: "a2", term: 1, prevIndex: 0, prevTerm: 0, entries, commitIndex: 0, sentAtMs: 5 };
+    const message: Message = { type: "append", from: "a1", to: "a2", term: 1, prevIndex: 0, prevTerm: 0, entries, commitIndex: 0, sentAtMs: 5 , commitWithoutFollower: false};
     members.a1.transport.send(message);
     await waitFor(() => members.a2.received.length === 1, "the large append");
     expect(members.a2.received[0]).toEqual(message);

@@ -41,7 +41,7 @@ export function read(node: NodeState, readId: number): void {
   } else if (node.commitIndex < node.termStartIndex) {
     // Until our no-op commits we do not know the full commit index.
     node.ready.notify({ type: "read-rejected", readId, reason: "no-commit-in-term", leaderId: node.leaderId });
-  } else if (!leaseValid(node)) {
+  } else if (!leaseValid(node) || node.timeoutNowTerm === node.hardState.term) {
     node.ready.notify({ type: "read-rejected", readId, reason: "lease-expired", leaderId: node.leaderId });
   } else {
     node.ready.notify({ type: "read-ready", readId, index: node.commitIndex });

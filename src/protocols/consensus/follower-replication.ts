@@ -47,7 +47,7 @@ export function handleAppend(node: NodeState, message: Append): void {
     if (entry.kind === "config" && entry.config) node.config = entry.config;
   }
   advanceCommit(node, Math.min(message.commitIndex, lastNewIndex));
-  maybeLeaveEmpty(node, message.commitIndex, message.term, lastNewIndex);
+  maybeLeaveEmpty(node, message, lastNewIndex);
   if (lastNewIndex >= message.commitIndex) node.lastUpToDate = { term: message.term, index: lastNewIndex };
   respondAppend(node, message, true, lastNewIndex);
 }
@@ -61,13 +61,18 @@ function truncateFrom(node: NodeState, index: number): void {
 
 /**
  * Non-empty rule: an empty member counts again once its log holds everything the leader
- * knows committed. The leader's commit index proves that only once it covers an entry of the
- * leader's own term (before that it may lag what earlier leaders committed).
+ * knows committed, and the leader is proven current. The commit index proves the first only
+ * when it covers an entry of the leader's own term (before that it may lag what earlier
+ * leaders committed); `commitWithoutFollower` proves the second: it advanced while the leader
+ * knew us empty, so a majority without us follows this term now. Without that proof a stale
+ * leader (paused, then back) could catch us up and count us, though we may have voted in a
+ * newer term before our disk was wiped.
  */
-function maybeLeaveEmpty(node: NodeState, leaderCommitIndex: number, leaderTerm: number, matchIndex: number): void {
-  if (!node.hardState.empty) return;
+function maybeLeaveEmpty(node: NodeState, message: Append, matchIndex: number): void {
+  if (!node.hardState.empty || !message.commitWithoutFollower) return;
+  const leaderCommitIndex = message.commitIndex;
   if (leaderCommitIndex < 1 || matchIndex < leaderCommitIndex) return;
-  if (node.log.term(leaderCommitIndex) !== leaderTerm) return;
+  if (node.log.term(leaderCommitIndex) !== message.term) return;
   node.setHardState({ empty: false });
 }
 

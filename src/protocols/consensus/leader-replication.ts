@@ -71,6 +71,7 @@ function sendEntries(node: NodeState, progress: FollowerProgress, from: number, 
     entries,
     commitIndex: node.commitIndex,
     sentAtMs: node.nowMs,
+    commitWithoutFollower: commitWithoutFollower(node, progress),
   });
   return prevIndex + entries.length;
 }
@@ -88,8 +89,11 @@ function sendEmptyAppend(node: NodeState, progress: FollowerProgress): void {
     prevIndex,
     prevTerm,
     entries: [],
-    commitIndex: Math.min(node.commitIndex, prevIndex),
+    // The true commit index (the follower caps what it applies at what it holds): an empty
+    // follower must not mistake a capped value for what the leader knows committed.
+    commitIndex: node.commitIndex,
     sentAtMs: node.nowMs,
+    commitWithoutFollower: commitWithoutFollower(node, progress),
   });
 }
 
@@ -114,6 +118,8 @@ function noteResponse(node: NodeState, progress: FollowerProgress, sentAtMs: num
   progress.lastResponseAtMs = node.nowMs;
   progress.empty = empty;
   if (sentAtMs > progress.ackedSentAtMs) progress.ackedSentAtMs = sentAtMs;
+  if (!empty) progress.emptyAtCommitIndex = null;
+  else if (progress.emptyAtCommitIndex === null) progress.emptyAtCommitIndex = node.commitIndex;
 }
 
 export function handleAppendResponse(node: NodeState, message: AppendResponse): void {
@@ -153,4 +159,28 @@ export function handleInstallSnapshotResponse(node: NodeState, message: InstallS
   progress.maybeUpdate(message.matchIndex, node.nowMs);
   progress.becomeProbe();
   sendAppend(node, progress, true);
+}
+
+/** See Append.commitWithoutFollower. */
+function commitWithoutFollower(node: NodeState, progress: FollowerProgress): boolean {
+  return progress.empty && progress.emptyAtCommitIndex !== null && node.commitIndex > progress.emptyAtCommitIndex;
+}
+
+/**
+ * An empty follower that caught up can only count again after our commit index advances
+ * without it; in an idle cluster nothing would advance it, so commit a no-op. If no majority
+ * without the follower is reachable the no-op stays uncommitted, and so does the follower's
+ * vote: exactly FTL's rule.
+ */
+export function maybeCommitForEmptyFollower(node: NodeState): void {
+  if (node.log.lastIndex() !== node.commitIndex) return;
+  for (const voter of node.config.voters) {
+    const progress = node.progress.get(voter.id);
+    if (!progress?.empty || progress.emptyAtCommitIndex === null) continue;
+    if (progress.matchIndex < node.commitIndex || commitWithoutFollower(node, progress)) continue;
+    appendOwn(node, { kind: "noop", data: new Uint8Array(0) });
+    for (const each of node.progress.values()) sendAppend(node, each);
+    maybeCommit(node);
+    return;
+  }
 }

@@ -32,5 +32,6 @@ export function bestTransferTarget(node: NodeState): MemberId | null {
 export function maybeFinishTransfer(node: NodeState, progress: FollowerProgress): void {
   if (!node.transfer || node.transfer.target !== progress.id) return;
   if (progress.matchIndex < node.log.lastIndex()) return;
+  node.timeoutNowTerm = node.hardState.term;
   node.ready.send({ type: "timeout-now", from: node.options.id, to: progress.id, term: node.hardState.term });
 }

@@ -69,7 +69,10 @@ export function maybeStepDownAfterRemoval(node: NodeState): void {
   if (node.role !== "leader" || isVoter(node.config, node.options.id) || hasUncommittedConfig(node)) return;
   const target = bestTransferTarget(node);
   becomeFollower(node, node.hardState.term, null);
-  if (target) node.ready.send({ type: "timeout-now", from: node.options.id, to: target, term: node.hardState.term });
+  if (target) {
+    node.timeoutNowTerm = node.hardState.term;
+    node.ready.send({ type: "timeout-now", from: node.options.id, to: target, term: node.hardState.term });
+  }
 }
 
 /**

@@ -59,6 +59,14 @@ export interface Append extends Envelope {
   readonly commitIndex: number;
   /** Leader's clock when sent; echoed back so the leader can extend its lease. */
   readonly sentAtMs: number;
+  /**
+   * The leader's commit index advanced while it knew this follower was empty: a majority
+   * without the follower follows this leader's term now. Only then may an empty follower that
+   * holds `commitIndex` count again; before, the leader may be stale (a wiped follower forgot
+   * any newer term it voted in) or may still have counted the follower's acknowledgments from
+   * before its data loss.
+   */
+  readonly commitWithoutFollower: boolean;
 }
 
 export interface AppendResponse extends Envelope {

@@ -62,6 +62,12 @@ export class NodeState {
   /** The leader won with empty grants (see wonWithEmptyGrants in election.ts): empty followers count until its first entry commits. */
   forming = false;
   transfer: { readonly target: MemberId; readonly deadlineMs: number } | null = null;
+  /**
+   * The term in which this leader told a follower to campaign at once (transfer, removal). A
+   * transfer vote skips the wait-out-the-lease rule, so from then on our lease proves nothing:
+   * no more lease reads in this term.
+   */
+  timeoutNowTerm = 0;
   /** Index of this leader's first entry: reads and "caught up" need a commit at or past it. */
   termStartIndex = 0;
 

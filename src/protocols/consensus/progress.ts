@@ -15,6 +15,8 @@ export class FollowerProgress {
   inflight: number[] = [];
   /** Follower reported it has no trustworthy data (FTL non-empty rule). */
   empty = true;
+  /** Our commit index when we learned the follower is empty (null while it is not). */
+  emptyAtCommitIndex: number | null = null;
   /** Heard from since the last check-quorum round. */
   recentlyActive = false;
   /** Leader clock at send time of the newest message this follower answered (lease). */

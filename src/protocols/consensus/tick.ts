@@ -2,7 +2,7 @@
 // promotion of returning members.
 
 import { campaign } from "./election.js";
-import { heartbeat } from "./leader-replication.js";
+import { heartbeat, maybeCommitForEmptyFollower } from "./leader-replication.js";
 import { isUpToDateNow } from "./lease.js";
 import { maybePromoteReturningMember } from "./membership.js";
 import type { NodeState } from "./node-state.js";
@@ -34,6 +34,7 @@ function tickLeader(node: NodeState): void {
     for (const progress of node.progress.values()) heartbeat(node, progress);
   }
   maybePromoteReturningMember(node);
+  maybeCommitForEmptyFollower(node);
 }
 
 function hearsQuorum(node: NodeState): boolean {
