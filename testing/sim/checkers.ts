@@ -160,11 +160,11 @@ export class Checkers {
     // never helps a member with history.
     const candidateEmpty = this.candidateEmpty.get(message.to) ?? false;
     const log = this.logOf(voter);
-    // Evidence is a durable entry or an earlier durable vote: the vote answered here is itself
-    // durable by now, and is no evidence of having taken part before it.
-    const firstVote = log?.firstDurableVote ?? null;
-    const earlierVote = firstVote !== null && !(firstVote.term === message.term && firstVote.votedFor === message.to);
-    const tookPart = log !== null && (log.durableLastIndex > 0 || earlierVote);
+    // Evidence is a durable entry or a durable term from before this answer: the vote answered
+    // here is itself durable by now, and is no evidence of having taken part before it.
+    const first = log?.firstDurableTerm ?? null;
+    const earlierTerm = first !== null && !(first.term === message.term && first.votedFor === message.to);
+    const tookPart = log !== null && (log.durableLastIndex > 0 || earlierTerm);
     if ((message.empty || this.emptyMembers.has(voter)) && !candidateEmpty && !tookPart) {
       this.fail("empty-member-votes",
         `${voter} is empty (${message.empty ? "says so" : "recovered empty"}) and took no part since its data loss, yet grants a ${message.type} to ${message.to} (not empty) in term ${message.term}`);

@@ -6,7 +6,7 @@ import { Simulation } from "./simulation.js";
  * npm run sim -- --seeds 500            seeds 1..500
  * npm run sim -- --seeds 100 --from 700 seeds 700..799
  * npm run sim -- --seed 42              replay one seed, printing its whole trace
- * Options: --members 3|5, --quick (shorter phases).
+ * Options: --members 3|5, --quick (shorter phases), --mix default|transfers (faults.ts).
  * --unsafe-reads-ignore-lease: demonstration only, reads skip the lease (see SimulationOptions);
  * the read checkers must then find violations.
  * Last line: "seeds: N, violations: V"; exit code 1 on any violation.
@@ -19,6 +19,7 @@ const { values } = parseArgs({
     members: { type: "string", default: "3" },
     quick: { type: "boolean", default: false },
     "unsafe-reads-ignore-lease": { type: "boolean", default: false },
+    mix: { type: "string", default: "default" },
   },
 });
 
@@ -28,10 +29,15 @@ if (members !== 3 && members !== 5) {
   console.error(`--members must be 3 or 5, not ${values.members}`);
   process.exit(2);
 }
+const mix = values.mix;
+if (mix !== "default" && mix !== "transfers") {
+  console.error(`--mix must be default or transfers, not ${mix}`);
+  process.exit(2);
+}
 
 if (values.seed !== undefined) {
   const seed = Number(values.seed);
-  const result = new Simulation({ seed, members, quick: values.quick, fullTrace: true, echo: (line) => console.log(line), unsafeReadsIgnoreLease }).run();
+  const result = new Simulation({ seed, members, quick: values.quick, fullTrace: true, echo: (line) => console.log(line), unsafeReadsIgnoreLease, mix }).run();
   console.log(`stats: ${JSON.stringify(result.stats)}`);
   if (result.violations.length > 0) console.log(describeFailure(result, members));
   console.log(`seeds: 1, violations: ${result.violations.length}`);
@@ -41,7 +47,7 @@ if (values.seed !== undefined) {
 const count = Number(values.seeds ?? 100);
 const from = Number(values.from ?? 1);
 let done = 0;
-const summary = runSeeds({ from, count, members, quick: values.quick, unsafeReadsIgnoreLease }, (result) => {
+const summary = runSeeds({ from, count, members, quick: values.quick, unsafeReadsIgnoreLease, mix }, (result) => {
   done++;
   if (result.violations.length > 0) console.log(describeFailure(result, members));
   if (done % 50 === 0) console.error(`... ${done}/${count} seeds`);

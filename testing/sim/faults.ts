@@ -4,8 +4,14 @@ import type { SimMember, Simulation } from "./simulation.js";
 
 type FaultKind = "partition" | "one-way" | "heal" | "network" | "crash" | "pause" | "wipe" | "flip" | "transfer";
 
+/**
+ * Which faults a run favours. `transfers`: frequent leadership transfers with clients slow to
+ * learn of new leaders, the mix that found a first formation left unable to elect.
+ */
+export type FaultMix = "default" | "transfers";
+
 /** Relative weights: healing often enough that the safety phase still commits things. */
-const weights: ReadonlyArray<readonly [FaultKind, number]> = [
+const defaultWeights: ReadonlyArray<readonly [FaultKind, number]> = [
   ["partition", 2],
   ["one-way", 1],
   ["heal", 3],
@@ -16,6 +22,11 @@ const weights: ReadonlyArray<readonly [FaultKind, number]> = [
   ["flip", 0.7],
   ["transfer", 0.5],
 ];
+
+const weightsByMix: Record<FaultMix, ReadonlyArray<readonly [FaultKind, number]>> = {
+  default: defaultWeights,
+  transfers: defaultWeights.map(([kind, weight]) => [kind, kind === "transfer" ? 6 : weight] as const),
+};
 
 /**
  * Draws faults from the seed during the safety phase. Disk damage (a wipe or a flipped bit) hits
@@ -28,7 +39,11 @@ export class FaultInjector {
   /** The member whose disk is damaged and not yet healed, and whether it restarted since. */
   private damaged: { member: SimMember; restartedAtCommit: number | null } | null = null;
 
-  constructor(private readonly sim: Simulation, private readonly random: Prng) {}
+  private readonly weights: ReadonlyArray<readonly [FaultKind, number]>;
+
+  constructor(private readonly sim: Simulation, private readonly random: Prng, mix: FaultMix = "default") {
+    this.weights = weightsByMix[mix];
+  }
 
   drawNetworkFaults(): NetworkFaults {
     const random = this.random;
@@ -74,9 +89,9 @@ export class FaultInjector {
 
   private draw(): FaultKind {
     let total = 0;
-    for (const [, weight] of weights) total += weight;
+    for (const [, weight] of this.weights) total += weight;
     let pick = this.random.next() * total;
-    for (const [kind, weight] of weights) {
+    for (const [kind, weight] of this.weights) {
       pick -= weight;
       if (pick < 0) return kind;
     }

@@ -16,16 +16,17 @@ export class MemberLog {
   /** What is known durable: the hard state and the last index of the durable log. */
   durableHardState: HardState = { term: 0, votedFor: null, empty: false };
   durableLastIndex = 0;
-  /** The first vote made durable since the member last recovered (evidence it took part). */
-  firstDurableVote: { term: number; votedFor: string } | null = null;
+  /** The first hard state with a term above 0 made durable since the member last recovered
+   * (evidence that it took part since its data loss; see Checkers.grantedVote). */
+  firstDurableTerm: { term: number; votedFor: string | null } | null = null;
 
   reset(recovered: RecoveredState): void {
     this.snapshotIndex = recovered.snapshot?.index ?? 0;
     this.snapshotTerm = recovered.snapshot?.term ?? 0;
     this.entries = recovered.entries.slice();
     this.durableHardState = recovered.hardState;
-    const votedFor = recovered.hardState.votedFor;
-    this.firstDurableVote = votedFor === null ? null : { term: recovered.hardState.term, votedFor };
+    const { term, votedFor } = recovered.hardState;
+    this.firstDurableTerm = term > 0 ? { term, votedFor } : null;
     this.durableLastIndex = this.lastIndex();
   }
 
@@ -57,8 +58,8 @@ export class MemberLog {
   durable(batch: PersistBatch): void {
     if (batch.hardState !== null) {
       this.durableHardState = batch.hardState;
-      const votedFor = batch.hardState.votedFor;
-      if (this.firstDurableVote === null && votedFor !== null) this.firstDurableVote = { term: batch.hardState.term, votedFor };
+      const { term, votedFor } = batch.hardState;
+      if (this.firstDurableTerm === null && term > 0) this.firstDurableTerm = { term, votedFor };
     }
     if (batch.snapshot !== null) this.durableLastIndex = Math.max(this.durableLastIndex, batch.snapshot.index);
     if (batch.truncateFrom !== null) this.durableLastIndex = Math.min(this.durableLastIndex, batch.truncateFrom - 1);

@@ -1,3 +1,4 @@
+import type { FaultMix } from "./faults.js";
 import { Simulation, type SimulationResult } from "./simulation.js";
 
 export interface SeedRange {
@@ -7,6 +8,7 @@ export interface SeedRange {
   readonly quick: boolean;
   /** Demonstration only: see SimulationOptions.unsafeReadsIgnoreLease. */
   readonly unsafeReadsIgnoreLease?: boolean;
+  readonly mix?: FaultMix;
 }
 
 export interface SeedsSummary {
@@ -28,7 +30,7 @@ export function runSeeds(range: SeedRange, onResult: (result: SimulationResult) 
   let reads = 0;
   for (let seed = range.from; seed < range.from + range.count; seed++) {
     const result = new Simulation({
-      seed, members: range.members, quick: range.quick, fullTrace: false, unsafeReadsIgnoreLease: range.unsafeReadsIgnoreLease ?? false,
+      seed, members: range.members, quick: range.quick, fullTrace: false, unsafeReadsIgnoreLease: range.unsafeReadsIgnoreLease ?? false, mix: range.mix ?? "default",
     }).run();
     events += result.stats.events;
     acknowledged += result.stats.operations.ok ?? 0;

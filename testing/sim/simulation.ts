@@ -14,7 +14,7 @@ import { MemberLog, ObservedStorage } from "./observed-storage.js";
 import { type EventOwner, Scheduler } from "./scheduler.js";
 import { Trace } from "./trace.js";
 import { Workload } from "./workload.js";
-import { FaultInjector } from "./faults.js";
+import { FaultInjector, type FaultMix } from "./faults.js";
 
 export interface SimulationOptions {
   readonly seed: number;
@@ -30,6 +30,8 @@ export interface SimulationOptions {
    * always passed (the simulator's stand-in for breaking `leaseValid()` without touching src/).
    */
   readonly unsafeReadsIgnoreLease?: boolean;
+  /** Which faults to favour (faults.ts); default: the everyday mix. */
+  readonly mix?: FaultMix;
 }
 
 export interface SimulationResult {
@@ -109,7 +111,7 @@ export class Simulation {
       });
     }
     this.workload = new Workload(
-      { clients: 3, clientTimeoutMs: 1500, thinkMaxMs: 40, readFraction: 0.2, hearNewLeaderProbability: 0.75 },
+      { clients: 3, clientTimeoutMs: 1500, thinkMaxMs: 40, readFraction: 0.2, hearNewLeaderProbability: options.mix === "transfers" ? 0.3 : 0.75 },
       this.definedMembers.map((member) => member.id),
       this.scheduler,
       this.random.fork(),
@@ -120,7 +122,7 @@ export class Simulation {
       },
     );
     this.workload.onDuplicateAnswer = (description) => this.checkers.fail("one-answer-per-proposal", description);
-    this.faults = new FaultInjector(this, this.random.fork());
+    this.faults = new FaultInjector(this, this.random.fork(), options.mix ?? "default");
     this.timing = options.quick ? { safetyMs: 6_000, livenessMs: 10_000 } : { safetyMs: 15_000, livenessMs: 15_000 };
   }
 

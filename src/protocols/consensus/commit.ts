@@ -56,7 +56,7 @@ export function flushCommitted(node: NodeState): void {
 }
 
 export function persisted(node: NodeState, through: LogPosition | null, hardState: HardState | null): void {
-  if (hardState?.votedFor) node.votedSinceDataLoss = true;
+  if (hardState) node.durableTerm = hardState.term;
   if (through === null || node.log.term(through.index) !== through.term) return;
   if (through.index <= node.persistedIndex) return;
   node.persistedIndex = Math.min(through.index, node.log.lastIndex());

@@ -62,17 +62,18 @@ function wonWithEmptyGrants(node: NodeState): boolean {
  * Non-empty rule: a non-empty member never helps an empty candidate. An empty member's grant
  * never counts toward a majority (quorum.ts); it only completes a unanimous election, and
  * for a non-empty candidate only if this member took part since it lost its data (it holds
- * durable entries or a durable vote: it voted in the first formation, or a leader reached it).
+ * durable entries or a durable term: it voted in the first formation, or a leader or a
+ * candidate reached it).
  * A member that lost its data and heard from nobody since refuses: then only a majority of
  * non-empty members, or an operator's force quorum, can elect.
  */
 function wouldGrant(node: NodeState, candidate: MemberId, lastTerm: number, lastIndex: number, candidateEmpty: boolean): boolean {
   if (!isVoter(node.config, candidate)) return false;
   if (!node.log.isUpToDate(lastTerm, lastIndex)) return false;
-  // Durable entries or a durable vote prove this member took part since it lost its data (it
-  // voted in the first formation, or followed a leader). A term alone proves nothing: a
-  // refused pre-vote hands any member a term.
-  if (node.hardState.empty) return candidateEmpty || node.persistedIndex > 0 || node.votedSinceDataLoss;
+  // Durable entries or a durable term prove this member took part since it lost its data: it
+  // restarts at term 0, and while empty it takes no term from refused pre-votes (receive.ts),
+  // only from leaders and from candidates that passed these same rules.
+  if (node.hardState.empty) return candidateEmpty || node.persistedIndex > 0 || node.durableTerm > 0;
   return !candidateEmpty;
 }
 

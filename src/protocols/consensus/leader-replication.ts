@@ -174,9 +174,9 @@ function commitWithoutFollower(node: NodeState, progress: FollowerProgress): boo
  */
 export function maybeCommitForEmptyFollower(node: NodeState): void {
   if (node.log.lastIndex() !== node.commitIndex) return;
-  for (const voter of node.config.voters) {
-    const progress = node.progress.get(voter.id);
-    if (!progress?.empty || progress.emptyAtCommitIndex === null) continue;
+  // Learners too: one returning after a force quorum is promoted only once it is non-empty.
+  for (const progress of node.progress.values()) {
+    if (!progress.empty || progress.emptyAtCommitIndex === null) continue;
     if (progress.matchIndex < node.commitIndex || commitWithoutFollower(node, progress)) continue;
     appendOwn(node, { kind: "noop", data: new Uint8Array(0) });
     for (const each of node.progress.values()) sendAppend(node, each);

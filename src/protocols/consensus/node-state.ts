@@ -27,11 +27,12 @@ export class NodeState {
 
   hardState: HardState;
   /**
-   * A vote of this member is durable (recovered, or persisted since). A member that lost its
-   * data restarts with none; it votes again only in a first formation or once a leader reached
-   * it, so this is evidence that it took part since (see wouldGrant in election.ts).
+   * The term durable on disk (recovered, or reported by `persisted` since). A member that lost
+   * its data restarts at term 0, and while empty it adopts terms only from a leader's messages
+   * or a vote request, never from a refused pre-vote; so a durable term above 0 on an empty
+   * member is evidence that it took part since (see wouldGrant in election.ts).
    */
-  votedSinceDataLoss = false;
+  durableTerm = 0;
   role: Role = "follower";
   leaderId: MemberId | null = null;
   nowMs: number;
@@ -78,7 +79,7 @@ export class NodeState {
     this.options = options;
     this.nowMs = nowMs;
     this.hardState = recovered.hardState;
-    this.votedSinceDataLoss = recovered.hardState.votedFor !== null;
+    this.durableTerm = recovered.hardState.term;
     this.log = new MemoryLog(recovered.snapshot, recovered.entries);
     this.commitIndex = this.log.snapshotIndex();
     this.appliedIndex = this.log.snapshotIndex();
