@@ -142,9 +142,7 @@ export class History {
   }
 
   readCounts(): Record<Outcome, number> {
-    const counts: Record<Outcome, number> = { pending: 0, ok: 0, fail: 0, info: 0 };
-    for (const read of this.readOperations) counts[read.outcome]++;
-    return counts;
+    return countOutcomes(this.readOperations);
   }
 
   acknowledged(): readonly Operation[] {
@@ -164,8 +162,12 @@ export class History {
   }
 
   counts(): Record<Outcome, number> {
-    const counts: Record<Outcome, number> = { pending: 0, ok: 0, fail: 0, info: 0 };
-    for (const operation of this.operations) counts[operation.outcome]++;
-    return counts;
+    return countOutcomes(this.operations);
   }
+}
+
+function countOutcomes(operations: readonly { readonly outcome: Outcome }[]): Record<Outcome, number> {
+  const counts: Record<Outcome, number> = { pending: 0, ok: 0, fail: 0, info: 0 };
+  for (const operation of operations) counts[operation.outcome]++;
+  return counts;
 }

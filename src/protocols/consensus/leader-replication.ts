@@ -61,18 +61,7 @@ function sendEntries(node: NodeState, progress: FollowerProgress, from: number, 
   const prevTerm = node.log.term(prevIndex);
   assert(prevTerm !== undefined, `no term for ${prevIndex}`);
   const entries = node.log.slice(from, node.log.lastIndex(), countMax, node.options.appendBytesMax);
-  node.ready.send({
-    type: "append",
-    from: node.options.id,
-    to: progress.id,
-    term: node.hardState.term,
-    prevIndex,
-    prevTerm,
-    entries,
-    commitIndex: node.commitIndex,
-    sentAtMs: node.nowMs,
-    commitWithoutFollower: commitWithoutFollower(node, progress),
-  });
+  sendAppendMessage(node, progress, prevIndex, prevTerm, entries);
   return prevIndex + entries.length;
 }
 
@@ -81,6 +70,10 @@ function sendEmptyAppend(node: NodeState, progress: FollowerProgress): void {
   const prevIndex = Math.max(progress.matchIndex, node.log.snapshotIndex());
   const prevTerm = node.log.term(prevIndex);
   if (prevTerm === undefined) return;
+  sendAppendMessage(node, progress, prevIndex, prevTerm, []);
+}
+
+function sendAppendMessage(node: NodeState, progress: FollowerProgress, prevIndex: number, prevTerm: number, entries: Entry[]): void {
   node.ready.send({
     type: "append",
     from: node.options.id,
@@ -88,9 +81,9 @@ function sendEmptyAppend(node: NodeState, progress: FollowerProgress): void {
     term: node.hardState.term,
     prevIndex,
     prevTerm,
-    entries: [],
-    // The true commit index (the follower caps what it applies at what it holds): an empty
-    // follower must not mistake a capped value for what the leader knows committed.
+    entries,
+    // Always the true commit index, even on a heartbeat (the follower caps what it applies at
+    // what it holds): an empty follower must not mistake a capped value for what we know.
     commitIndex: node.commitIndex,
     sentAtMs: node.nowMs,
     commitWithoutFollower: commitWithoutFollower(node, progress),
