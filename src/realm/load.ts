@@ -1,0 +1,148 @@
+/**
+ * Reading a realm definition: YAML text → shape (schema.ts) → cross-references
+ * (semantic-checks.ts). All or nothing: a realm comes back only when there is no error at all,
+ * and otherwise every error found is listed, each with its path and, when known, line/column.
+ */
+import { readFile } from "node:fs/promises";
+import { isNode, LineCounter, parseDocument, type Document } from "yaml";
+import type { z } from "zod";
+import { describeFound, formatPath, type PathSegment, type RealmError } from "./realm-error.js";
+import { realmDefinitionSchema, type RealmDefinition } from "./schema.js";
+import { checkRealmDefinition } from "./semantic-checks.js";
+
+/** A definition larger than this is refused before parsing: real realms are a few KiB. */
+export const realmDefinitionCharactersMax = 4 * 1024 * 1024;
+/** YAML aliases expand; this bounds the expansion ("billion laughs"). */
+const yamlAliasCountMax = 100;
+
+export type RealmParseResult =
+  | { ok: true; realm: RealmDefinition }
+  | { ok: false; errors: RealmError[] };
+
+/** `source` names the text in errors (a file path, or "inline"); it is not read. */
+export function parseRealmDefinition(text: string, source: string): RealmParseResult {
+  if (text.length > realmDefinitionCharactersMax) {
+    return fail([{ path: "", expected: `a definition of at most ${realmDefinitionCharactersMax} characters`, found: `${text.length} characters in ${source}` }]);
+  }
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    return fail(document.errors.map((error) => {
+      const position = lineCounter.linePos(error.pos[0]);
+      return { path: "", expected: "valid YAML", found: firstLine(error.message), line: position.line, column: position.col };
+    }));
+  }
+  let data: unknown;
+  try {
+    data = document.toJS({ maxAliasCount: yamlAliasCountMax });
+  } catch (error) {
+    // yaml throws on excessive or unresolved aliases: the file is wrong, not the program.
+    return fail([{ path: "", expected: "YAML whose aliases resolve within limits", found: firstLine(String(error)) }]);
+  }
+  const parsed = realmDefinitionSchema.safeParse(data, { error: expectedPhrase });
+  if (!parsed.success) return fail(locate(shapeErrors(parsed.error.issues, data), document, lineCounter));
+  const semanticErrors = checkRealmDefinition(parsed.data);
+  if (semanticErrors.length > 0) return fail(locate(semanticErrors, document, lineCounter));
+  return { ok: true, realm: parsed.data };
+}
+
+/** Reads and parses a file; an unreadable file is one error, like any other problem. */
+export async function loadRealmDefinition(path: string): Promise<RealmParseResult> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    return fail([{ path: "", expected: `a readable realm definition file at ${path}`, found: firstLine(String(error)) }]);
+  }
+  return parseRealmDefinition(text, path);
+}
+
+function fail(errors: RealmError[]): RealmParseResult {
+  return { ok: false, errors };
+}
+
+function firstLine(text: string): string {
+  return text.split("\n", 1)[0] ?? text;
+}
+
+type Issue = z.core.$ZodIssue;
+type RawIssue = z.core.$ZodRawIssue;
+
+/** Turns zod's issue codes into the "expected" half of our messages. */
+function expectedPhrase(issue: RawIssue): string | undefined {
+  switch (issue.code) {
+    case "invalid_type":
+      return typeNames[issue.expected] ?? `a ${issue.expected}`;
+    case "too_small":
+      if (issue.origin === "array") return `at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}`;
+      if (issue.origin === "string") return "non-empty text";
+      return `a number of at least ${issue.minimum}`;
+    case "too_big":
+      if (issue.origin === "array") return `at most ${issue.maximum} items`;
+      return `a number of at most ${issue.maximum}`;
+    case "invalid_value":
+      return issue.values.length === 1 ? describeFound(issue.values[0]) : `one of ${issue.values.map((value) => describeFound(value)).join(", ")}`;
+    case "invalid_union":
+      return "text, a number or true/false";
+    case "unrecognized_keys":
+      return "only the keys this section defines (see src/realm/README.md)";
+    default:
+      return undefined;
+  }
+}
+
+const typeNames: Record<string, string> = {
+  string: "text",
+  number: "a number",
+  int: "an integer",
+  boolean: "true or false",
+  array: "a list",
+  object: "a mapping",
+};
+
+function shapeErrors(issues: readonly Issue[], data: unknown): RealmError[] {
+  const errors: RealmError[] = [];
+  for (const issue of issues) {
+    const path = issue.path.filter((segment): segment is PathSegment => typeof segment !== "symbol");
+    if (issue.code === "unrecognized_keys") {
+      // One error per unknown key, at the key itself, so each typo is pointed at.
+      for (const key of issue.keys) errors.push({ path: formatPath([...path, key]), expected: issue.message, found: describeFound(key) });
+      continue;
+    }
+    errors.push({ path: formatPath(path), expected: issue.message, found: describeFound(valueAt(data, path)) });
+  }
+  return errors;
+}
+
+function valueAt(data: unknown, path: readonly PathSegment[]): unknown {
+  let value = data;
+  for (const segment of path) {
+    if (value === null || typeof value !== "object") return undefined;
+    value = (value as Record<string | number, unknown>)[segment];
+  }
+  return value;
+}
+
+/** `clusters[0].services[1].server` → `["clusters", 0, "services", 1, "server"]`. */
+function parsePath(path: string): PathSegment[] {
+  const segments: PathSegment[] = [];
+  for (const match of path.matchAll(/\[(\d+)\]|([^.[\]]+)/g)) {
+    segments.push(match[1] !== undefined ? Number(match[1]) : (match[2] ?? ""));
+  }
+  return segments;
+}
+
+/** Adds line and column: of the node at the path, or of its nearest ancestor (missing keys). */
+function locate(errors: RealmError[], document: Document, lineCounter: LineCounter): RealmError[] {
+  return errors.map((error) => {
+    const segments = parsePath(error.path);
+    for (let length = segments.length; length >= 0; length--) {
+      const node: unknown = length === 0 ? document.contents : document.getIn(segments.slice(0, length), true);
+      if (isNode(node) && node.range !== undefined && node.range !== null) {
+        const position = lineCounter.linePos(node.range[0]);
+        return { ...error, line: position.line, column: position.col };
+      }
+    }
+    return error;
+  });
+}
