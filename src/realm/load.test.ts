@@ -259,3 +259,11 @@ describe("reporting", () => {
     );
   });
 });
+
+describe("README.md", () => {
+  it("shows the demo realm as its complete example", () => {
+    const readme = readFileSync(fileURLToPath(new URL("./README.md", import.meta.url)), "utf8");
+    const example = /```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toBe(demo);
+  });
+});
