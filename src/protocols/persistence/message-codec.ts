@@ -41,6 +41,8 @@ const tagOf: Readonly<Record<ElementType | "array", number>> = {
 };
 const elementTypeOfTag: readonly (ElementType | undefined)[] = [undefined, "string", "int", "float", "bool", "bytes", "timestamp", "message"];
 const arrayTag = tagOf.array;
+/** The quiet NaN 0x7ff8000000000000, little-endian. */
+const canonicalNaN = new Uint8Array([0, 0, 0, 0, 0, 0, 0xf8, 0x7f]);
 
 // --- encode --------------------------------------------------------------------------------
 
@@ -97,7 +99,9 @@ function writePayload(writer: Writer, value: ElementValue): void {
     case "timestamp":
       return writeBigVarint(writer, zigzag(value.value));
     case "float":
-      writer.view.setFloat64(writer.offset, value.value, true);
+      // One NaN on the wire (payload bits are not kept), so every message has one encoding.
+      if (Number.isNaN(value.value)) writer.bytes.set(canonicalNaN, writer.offset);
+      else writer.view.setFloat64(writer.offset, value.value, true);
       writer.offset += 8;
       return;
     case "bool":
@@ -237,8 +241,12 @@ function readPayload(reader: Reader, type: ElementType, depth: number): ElementV
     case "timestamp":
       return { type, value: readInt64(reader, type) };
     case "float": {
-      take(reader, 8, "float");
-      return { type, value: reader.view.getFloat64(reader.offset - 8, true) };
+      const raw = take(reader, 8, "float");
+      const value = reader.view.getFloat64(reader.offset - 8, true);
+      if (Number.isNaN(value) && !raw.every((byte, index) => byte === canonicalNaN[index])) {
+        fail(reader, "invalid", "float NaN is not the canonical NaN", reader.offset - 8);
+      }
+      return { type, value };
     }
     case "bool": {
       const byte = readByte(reader, "bool");
