@@ -108,8 +108,8 @@ function checkElement(type: ElementType, value: unknown, path: string, depth: nu
       return;
     case "int":
     case "timestamp":
-      if (typeof value !== "bigint") return report(path, `a ${type} as a bigint, got ${describe(value)}`);
-      if (value < int64Min || value > int64Max) return report(path, `a ${type} within signed 64 bits`);
+      if (typeof value !== "bigint") return report(path, `${article(type)} as a bigint, got ${describe(value)}`);
+      if (value < int64Min || value > int64Max) return report(path, `${article(type)} within signed 64 bits`);
       return;
     case "float":
       if (typeof value !== "number") return report(path, `a float as a number, got ${describe(value)}`);
@@ -123,6 +123,10 @@ function checkElement(type: ElementType, value: unknown, path: string, depth: nu
     case "message":
       return checkMessage(value, path, depth + 1, limits, report);
   }
+}
+
+function article(type: "int" | "timestamp"): string {
+  return type === "int" ? "an int" : "a timestamp";
 }
 
 function joinPath(path: string, name: string): string {
