@@ -69,6 +69,36 @@ export const limits = {
   /** Pause before retrying when no member knows a leader (an election is running). */
   noLeaderRetryDelayMs: 50,
 
+  // --- persistence messages and matchers (defaults; stores may lower them) -----------------
+  /** Characters in one field name. */
+  messageFieldNameLengthMax: 128,
+  /** Fields in one message, nested messages counted separately. */
+  messageFieldsMax: 1024,
+  /** Elements in one array field. */
+  messageArrayLengthMax: 65_536,
+  /** Nested message depth; the top-level message is depth 1. */
+  messageNestingDepthMax: 16,
+  /** Encoded size of one message. */
+  messageBytesMax: 8 * 1024 * 1024,
+  /** Field tests in one matcher. */
+  matcherFieldTestsMax: 64,
+  /** Characters in one subject pattern. */
+  subjectPatternLengthMax: 1024,
+  /** Dot-separated tokens in one subject pattern. */
+  subjectTokensMax: 64,
+  /** Field names in one dotted field path. */
+  matcherFieldPathLengthMax: 16,
+
+  // --- realm definition --------------------------------------------------------------------
+  /** Characters in one realm definition file; larger files are refused unread. */
+  realmDefinitionCharactersMax: 4 * 1024 * 1024,
+  /** YAML alias expansions in one file (a billion-laughs guard). */
+  realmYamlAliasCountMax: 100,
+  /** Bounds on a stored scrypt hash's cost parameters, so a hostile file cannot stall a login. */
+  scryptNMax: 2 ** 20,
+  scryptRMax: 32,
+  scryptPMax: 16,
+
   // --- cluster ------------------------------------------------------------------------------
   /** Members of one consensus group (FTL: 3 or 5 services; more is allowed, bounded). */
   membersMax: 9,

@@ -3,6 +3,7 @@
  * (semantic-checks.ts). All or nothing: a realm comes back only when there is no error at all,
  * and otherwise every error found is listed, each with its path and, when known, line/column.
  */
+import { limits } from "../kernel/limits.js";
 import { readFile } from "node:fs/promises";
 import { isNode, LineCounter, parseDocument, type Document } from "yaml";
 import type { z } from "zod";
@@ -11,9 +12,9 @@ import { realmDefinitionSchema, type RealmDefinition } from "./schema.js";
 import { checkRealmDefinition } from "./semantic-checks.js";
 
 /** A definition larger than this is refused before parsing: real realms are a few KiB. */
-export const realmDefinitionCharactersMax = 4 * 1024 * 1024;
+export const realmDefinitionCharactersMax = limits.realmDefinitionCharactersMax;
 /** YAML aliases expand; this bounds the expansion ("billion laughs"). */
-const yamlAliasCountMax = 100;
+const yamlAliasCountMax = limits.realmYamlAliasCountMax;
 
 export type RealmParseResult =
   | { ok: true; realm: RealmDefinition }

@@ -2,6 +2,7 @@
  * Password hashes for realm users: `scrypt$N$r$p$salt$hash`, salt and hash in base64.
  * The definition holds only hashes, so a leaked realm file does not leak passwords.
  */
+import { limits } from "../kernel/limits.js";
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from "node:crypto";
 
 /**
@@ -14,9 +15,7 @@ export const scryptCostNew = { N: 2 ** 15, r: 8, p: 3 } as const;
  * Bounds on parameters read from a definition: a hostile or mistyped file must not make a
  * server allocate gigabytes or spin for minutes on each login.
  */
-export const scryptNMax = 2 ** 20;
-export const scryptRMax = 32;
-export const scryptPMax = 16;
+export const { scryptNMax, scryptRMax, scryptPMax } = limits;
 const saltBytes = 16;
 const hashBytes = 32;
 

@@ -1,7 +1,8 @@
+import { limits } from "../../kernel/limits.js";
+
 /**
- * Bounds of the persistence message model, named once, units last. They live here (not in
- * src/kernel/limits.ts) while the persistence protocol is young; callers pass a `MessageLimits`
- * so tests can shrink them and stores can lower them.
+ * Bounds of the persistence message model. The values are named in src/kernel/limits.ts;
+ * callers pass a `MessageLimits` so tests can shrink them and stores can lower them.
  */
 export type MessageLimits = {
   /** Characters in one field name (names are ASCII, so this is also bytes). */
@@ -17,11 +18,11 @@ export type MessageLimits = {
 };
 
 export const messageLimits: MessageLimits = {
-  fieldNameLengthMax: 128,
-  fieldsPerMessageMax: 1024,
-  arrayLengthMax: 65_536,
-  nestingDepthMax: 16,
-  messageBytesMax: 8 * 1024 * 1024,
+  fieldNameLengthMax: limits.messageFieldNameLengthMax,
+  fieldsPerMessageMax: limits.messageFieldsMax,
+  arrayLengthMax: limits.messageArrayLengthMax,
+  nestingDepthMax: limits.messageNestingDepthMax,
+  messageBytesMax: limits.messageBytesMax,
 };
 
 export type MatcherLimits = {
@@ -36,8 +37,8 @@ export type MatcherLimits = {
 };
 
 export const matcherLimits: MatcherLimits = {
-  fieldTestsMax: 64,
-  subjectPatternLengthMax: 1024,
-  subjectTokensMax: 64,
-  fieldPathLengthMax: 16,
+  fieldTestsMax: limits.matcherFieldTestsMax,
+  subjectPatternLengthMax: limits.subjectPatternLengthMax,
+  subjectTokensMax: limits.subjectTokensMax,
+  fieldPathLengthMax: limits.matcherFieldPathLengthMax,
 };
