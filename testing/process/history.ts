@@ -11,17 +11,14 @@
  * No clocks and no I/O here: callers pass times in, so the checks can be shown failing on
  * hand-made bad histories (history.test.ts).
  */
-export type Outcome = "pending" | "ok" | "fail" | "info";
+import type { Completion, Outcome } from "../operation.js";
 
-export interface Operation {
+export type { Outcome } from "../operation.js";
+
+export interface Operation extends Completion {
   readonly worker: number;
   readonly payload: string;
   readonly invokedAtMs: number;
-  outcome: Outcome;
-  completedAtMs: number | null;
-  index: number | null;
-  term: number | null;
-  detail: string;
 }
 
 /** One command a member applied, with its log index. */

@@ -4,38 +4,29 @@
  * (unknown: timed out, or the member went away). Reads are kept apart from writes (commands):
  * they change nothing, and the liveness phase counts acknowledged writes only.
  */
-export type Outcome = "pending" | "ok" | "fail" | "info";
+import type { Completion, Outcome } from "../operation.js";
 
-export interface Operation {
+export type { Outcome } from "../operation.js";
+
+export interface Operation extends Completion {
   readonly proposalId: number;
   readonly client: number;
   readonly payload: string;
   readonly member: string;
   readonly invokedAtMs: number;
-  outcome: Outcome;
-  completedAtMs: number | null;
-  index: number | null;
-  term: number | null;
-  detail: string;
 }
 
 /**
  * A linearizable read: ok means the member answered `read-ready` at `index`, a promise that the
- * state at `index` includes every write acknowledged before the read was invoked.
+ * state at `index` includes every write acknowledged before the read was invoked. `term` is the
+ * term the member led when it answered, as its role notifications told (null: not leading).
  */
-export interface ReadOperation {
+export interface ReadOperation extends Completion {
   readonly readId: number;
   /** The client that asked, or null for a probe (a read sent on purpose to a member as it resumes). */
   readonly client: number | null;
   readonly member: string;
   readonly invokedAtMs: number;
-  outcome: Outcome;
-  completedAtMs: number | null;
-  /** The commit index the member answered at. */
-  index: number | null;
-  /** The term the member led when it answered, as its role notifications told (null: not leading). */
-  term: number | null;
-  detail: string;
 }
 
 export class History {
