@@ -105,3 +105,19 @@ export const limits = {
 } as const;
 
 export type Limits = typeof limits;
+
+  // --- delivery (leader-local) ---
+  /** A delivered message unacked this long is delivered again (durables may set their own). */
+  deliveryAckWaitMs: 30_000,
+  /** A subscriber's prefetch (unacked deliveries; last-value: credit) is 1 to this. */
+  deliveryPrefetchMax: 10_000,
+  /** Deliveries one poll hands out, spread round robin over durables and subscribers. */
+  deliveriesPerPollMax: 4096,
+  /** Expired ack waits one poll handles; the rest wait for the next poll. */
+  deliveryExpirationsPerPollMax: 16_384,
+  /** Subscribers attached to one shared durable. */
+  deliverySubscribersPerDurableMax: 256,
+  /** Subscribers attached to one leader's delivery engine. */
+  deliverySubscribersMax: 65_536,
+  /** Delivery records (in flight, awaiting redelivery, dead-letter proposed) on one leader. */
+  deliveryRecordsMax: 1_048_576,
