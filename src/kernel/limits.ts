@@ -102,9 +102,6 @@ export const limits = {
   // --- cluster ------------------------------------------------------------------------------
   /** Members of one consensus group (FTL: 3 or 5 services; more is allowed, bounded). */
   membersMax: 9,
-} as const;
-
-export type Limits = typeof limits;
 
   // --- delivery (leader-local) ---
   /** A delivered message unacked this long is delivered again (durables may set their own). */
@@ -121,3 +118,6 @@ export type Limits = typeof limits;
   deliverySubscribersMax: 65_536,
   /** Delivery records (in flight, awaiting redelivery, dead-letter proposed) on one leader. */
   deliveryRecordsMax: 1_048_576,
+} as const;
+
+export type Limits = typeof limits;
