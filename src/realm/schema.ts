@@ -58,6 +58,11 @@ export const clusterSchema = z.strictObject({
    * says so, so that nobody gets one by a typo.
    */
   development: z.boolean().default(false),
+  /**
+   * What the cluster's services prove to each other when they connect (an HMAC key). May be
+   * left out here and given to every server as HOLDFAST_CLUSTER_SECRET instead.
+   */
+  secret: z.string().min(16, { error: "a secret of at least 16 characters" }).optional(),
   services: z.array(serviceSchema),
 });
 

@@ -39,6 +39,11 @@ export class FramedConnection {
     return `${this.socket.remoteAddress ?? "?"}:${this.socket.remotePort ?? "?"}`;
   }
 
+  /** Bytes written but not yet handed to the kernel: how far behind the other end reads. */
+  get bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+
   get closed(): boolean {
     return this.closeReason !== undefined;
   }

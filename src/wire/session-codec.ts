@@ -1,0 +1,237 @@
+import { Packr } from "msgpackr";
+
+/**
+ * The application protocol between the client library and a holdfast server's client port.
+ * One msgpack map per frame. Requests carry a `requestId` (> 0) when they want an answer;
+ * answers echo it. Deliveries and bus messages are pushed with the subscription id the client
+ * chose. Messages travel in their canonical binary form (persistence/message-codec.ts) so the
+ * server validates them once and stores the bytes as they came.
+ *
+ * Every request is checked field by field here; a malformed one is answered with an error
+ * naming the field and what was expected, and the connection stays open (only a frame that
+ * cannot be decoded at all closes it).
+ */
+export const sessionProtocolVersion = 1;
+
+export type AckMode = "sync" | "async";
+export type SubscribeType = "standard" | "shared" | "last-value";
+
+export type SessionRequest =
+  | {
+      readonly type: "hello";
+      readonly requestId: number;
+      readonly protocol: number;
+      readonly client: string;
+      readonly app: string;
+      readonly user: string;
+      readonly password: string;
+    }
+  | {
+      readonly type: "publish";
+      readonly requestId: number;
+      readonly endpoint: string;
+      readonly publisherId: string;
+      readonly sequences: readonly number[];
+      readonly messages: readonly Uint8Array[];
+    }
+  | {
+      readonly type: "subscribe";
+      readonly requestId: number;
+      readonly subscriptionId: number;
+      readonly endpoint: string;
+      readonly durable: string;
+      /** For a dynamic durable: which template to create it from (optional if only one fits). */
+      readonly template: string | null;
+      /** The durable type the subscriber expects (checked), or null to accept what it is. */
+      readonly durableType: SubscribeType | null;
+      /** A matcher spec (matcher.ts) for a dynamic durable. */
+      readonly matcher: unknown;
+      readonly prefetch: number;
+    }
+  | { readonly type: "unsubscribe"; readonly requestId: number; readonly subscriptionId: number }
+  /** requestId 0: async ack, no answer wanted. */
+  | { readonly type: "ack"; readonly requestId: number; readonly subscriptionId: number; readonly sequences: readonly number[] }
+  | { readonly type: "credit"; readonly subscriptionId: number; readonly count: number }
+  | { readonly type: "map-get"; readonly requestId: number; readonly endpoint: string; readonly map: string; readonly key: string }
+  | { readonly type: "map-set"; readonly requestId: number; readonly endpoint: string; readonly map: string; readonly key: string; readonly message: Uint8Array }
+  | { readonly type: "map-remove"; readonly requestId: number; readonly endpoint: string; readonly map: string; readonly key: string }
+  | { readonly type: "map-iterate"; readonly requestId: number; readonly endpoint: string; readonly map: string; readonly afterKey: string; readonly countMax: number }
+  | { readonly type: "bus-subscribe"; readonly requestId: number; readonly subscriptionId: number; readonly subject: string }
+  | { readonly type: "bus-unsubscribe"; readonly subscriptionId: number }
+  | { readonly type: "bus-publish"; readonly subject: string; readonly replyTo: string | null; readonly message: Uint8Array }
+  | { readonly type: "status"; readonly requestId: number };
+
+/** A stable code scripts and the client library can branch on; `message` is for people. */
+export type ErrorCode =
+  | "malformed"
+  | "unauthenticated"
+  | "forbidden"
+  | "unknown-endpoint"
+  | "unknown-durable"
+  | "unknown-template"
+  | "invalid-matcher"
+  | "invalid-message"
+  | "invalid-subject"
+  | "store-full"
+  | "too-large"
+  | "too-many-durables"
+  | "durable-busy"
+  | "wrong-durable-type"
+  | "duplicate-outside-window"
+  | "no-leader"
+  | "overloaded"
+  | "unknown-outcome"
+  | "unsupported"
+  | "limit";
+
+export type PublishStatus = "stored" | "duplicate" | "rejected";
+
+export type SessionResponse =
+  | { readonly type: "welcome"; readonly requestId: number; readonly server: string; readonly clientId: string }
+  | { readonly type: "ok"; readonly requestId: number }
+  | { readonly type: "error"; readonly requestId: number; readonly code: ErrorCode; readonly message: string }
+  /**
+   * Persistence requests for a cluster whose leader is elsewhere: connect there. `leader` is
+   * null while no leader is known (an election is running): retry shortly.
+   */
+  | {
+      readonly type: "redirect";
+      readonly requestId: number;
+      readonly cluster: string;
+      readonly leader: { readonly server: string; readonly host: string; readonly port: number } | null;
+    }
+  | {
+      readonly type: "published";
+      readonly requestId: number;
+      /** What the confirms promise (the store's ack point, or a stronger one actually reached). */
+      readonly ackPoint: string;
+      readonly statuses: readonly PublishStatus[];
+      /** Store sequence per message (0 for rejected ones). */
+      readonly storeSequences: readonly number[];
+      /** Per rejected message: `code: detail`; empty string otherwise. Empty array when none. */
+      readonly errors: readonly string[];
+    }
+  | {
+      readonly type: "deliver";
+      readonly subscriptionId: number;
+      readonly sequences: readonly number[];
+      readonly deliveryCounts: readonly number[];
+      readonly messages: readonly Uint8Array[];
+      /** Last-value: the key of each message; empty otherwise. */
+      readonly keys: readonly string[];
+    }
+  /** The subscription ended on the server's side (leader change, shutdown): subscribe again. */
+  | { readonly type: "subscription-lost"; readonly subscriptionId: number; readonly reason: string }
+  | { readonly type: "map-value"; readonly requestId: number; readonly message: Uint8Array | null }
+  | { readonly type: "map-entries"; readonly requestId: number; readonly keys: readonly string[]; readonly messages: readonly Uint8Array[] }
+  | { readonly type: "bus-message"; readonly subscriptionId: number; readonly subject: string; readonly replyTo: string | null; readonly message: Uint8Array }
+  | { readonly type: "status"; readonly requestId: number; readonly status: unknown }
+  /** Sent once before the server closes the connection, with why. */
+  | { readonly type: "closing"; readonly reason: string };
+
+const packr = new Packr({ useRecords: false });
+
+export function encodeSessionMessage(message: SessionRequest | SessionResponse): Uint8Array {
+  return packr.pack(message);
+}
+
+export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string; readonly requestId: number };
+
+const isInt = (value: unknown, min: number): value is number => Number.isSafeInteger(value) && (value as number) >= min;
+const isString = (value: unknown, lengthMax: number): value is string => typeof value === "string" && value.length > 0 && value.length <= lengthMax;
+const isIntArray = (value: unknown, min: number): value is number[] => Array.isArray(value) && value.every((item) => isInt(item, min));
+const isBytesArray = (value: unknown): value is Uint8Array[] => Array.isArray(value) && value.every((item) => item instanceof Uint8Array);
+
+/** Names, keys and subjects: generous bounds, they are checked again where they are used. */
+const nameLengthMax = 256;
+const secretLengthMax = 1024;
+const subjectLengthMax = 1024;
+
+type FieldCheck = readonly [field: string, ok: (value: unknown) => boolean, expected: string];
+
+const requestId: FieldCheck = ["requestId", (v) => isInt(v, 1), "an integer >= 1"];
+const subscriptionId: FieldCheck = ["subscriptionId", (v) => isInt(v, 1), "an integer >= 1"];
+const endpoint: FieldCheck = ["endpoint", (v) => isString(v, nameLengthMax), "an endpoint name"];
+const map: FieldCheck = ["map", (v) => isString(v, nameLengthMax), "a map durable name"];
+const key: FieldCheck = ["key", (v) => isString(v, nameLengthMax), `a non-empty key of at most ${nameLengthMax} characters`];
+
+const requestChecks: Record<SessionRequest["type"], readonly FieldCheck[]> = {
+  hello: [
+    requestId,
+    ["protocol", (v) => v === sessionProtocolVersion, `protocol version ${sessionProtocolVersion}`],
+    ["client", (v) => isString(v, nameLengthMax), "a client name"],
+    ["app", (v) => isString(v, nameLengthMax), "an application name"],
+    ["user", (v) => isString(v, nameLengthMax), "a user name"],
+    ["password", (v) => typeof v === "string" && v.length <= secretLengthMax, "a password string"],
+  ],
+  publish: [
+    requestId,
+    endpoint,
+    ["publisherId", (v) => isString(v, nameLengthMax), "a publisher id"],
+    ["sequences", (v) => isIntArray(v, 1) && v.length > 0, "a non-empty array of integers >= 1"],
+    ["messages", isBytesArray, "an array of encoded messages (byte strings)"],
+  ],
+  subscribe: [
+    requestId,
+    subscriptionId,
+    endpoint,
+    ["durable", (v) => isString(v, nameLengthMax), "a durable name"],
+    ["template", (v) => v === null || isString(v, nameLengthMax), "a template name or null"],
+    ["durableType", (v) => v === null || v === "standard" || v === "shared" || v === "last-value", "standard, shared, last-value or null"],
+    ["prefetch", (v) => isInt(v, 1), "an integer >= 1"],
+  ],
+  unsubscribe: [requestId, subscriptionId],
+  ack: [["requestId", (v) => isInt(v, 0), "an integer >= 0 (0: no answer)"], subscriptionId, ["sequences", (v) => isIntArray(v, 1), "an array of store sequences"]],
+  credit: [subscriptionId, ["count", (v) => isInt(v, 1), "an integer >= 1"]],
+  "map-get": [requestId, endpoint, map, key],
+  "map-set": [requestId, endpoint, map, key, ["message", (v) => v instanceof Uint8Array, "an encoded message (byte string)"]],
+  "map-remove": [requestId, endpoint, map, key],
+  "map-iterate": [requestId, endpoint, map, ["afterKey", (v) => typeof v === "string", "a key string (\"\" for the start)"], ["countMax", (v) => isInt(v, 1), "an integer >= 1"]],
+  "bus-subscribe": [requestId, subscriptionId, ["subject", (v) => isString(v, subjectLengthMax), "a subject pattern"]],
+  "bus-unsubscribe": [subscriptionId],
+  "bus-publish": [
+    ["subject", (v) => isString(v, subjectLengthMax), "a subject"],
+    ["replyTo", (v) => v === null || isString(v, subjectLengthMax), "a reply subject or null"],
+    ["message", (v) => v instanceof Uint8Array, "an encoded message (byte string)"],
+  ],
+  status: [requestId],
+};
+
+const requestTypes = Object.keys(requestChecks).join(", ");
+
+export function decodeSessionRequest(bytes: Uint8Array): Decoded<SessionRequest> {
+  let value: unknown;
+  try {
+    value = packr.unpack(bytes);
+  } catch (error) {
+    return { ok: false, error: `not msgpack: ${(error as Error).message}`, requestId: 0 };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return { ok: false, error: "expected a map with a `type` field", requestId: 0 };
+  const record = value as Record<string, unknown>;
+  const answerTo = isInt(record.requestId, 1) ? record.requestId : 0;
+  const checks = typeof record.type === "string" ? requestChecks[record.type as SessionRequest["type"]] : undefined;
+  if (checks === undefined) return { ok: false, error: `unknown request type ${JSON.stringify(record.type)}; expected one of ${requestTypes}`, requestId: answerTo };
+  for (const [field, ok, expected] of checks) {
+    if (!ok(record[field])) return { ok: false, error: `${record.type as string}.${field}: expected ${expected}`, requestId: answerTo };
+  }
+  if (record.type === "publish" && (record.messages as unknown[]).length !== (record.sequences as unknown[]).length) {
+    return { ok: false, error: "publish.messages: expected one message per sequence", requestId: answerTo };
+  }
+  return { ok: true, value: record as unknown as SessionRequest };
+}
+
+const responseTypes = new Set(["welcome", "ok", "error", "redirect", "published", "deliver", "subscription-lost", "map-value", "map-entries", "bus-message", "status", "closing"]);
+
+/** Responses come from our own servers: check the discriminator and trust the rest. */
+export function decodeSessionResponse(bytes: Uint8Array): Decoded<SessionResponse> {
+  let value: unknown;
+  try {
+    value = packr.unpack(bytes);
+  } catch (error) {
+    return { ok: false, error: `not msgpack: ${(error as Error).message}`, requestId: 0 };
+  }
+  if (typeof value !== "object" || value === null || !responseTypes.has(String((value as { type?: unknown }).type))) {
+    return { ok: false, error: `unknown response ${JSON.stringify((value as { type?: unknown } | null)?.type)}`, requestId: 0 };
+  }
+  return { ok: true, value: value as SessionResponse };
+}
