@@ -221,6 +221,19 @@ describe("shared durable", () => {
     expect(deliveries).toMatchObject([{ subscriberId: "a", deliveryCount: 2 }]);
   });
 
+  it("a message returned by a detach gets a fresh ack wait from its new delivery", () => {
+    const { engine, publish } = setup("work", { type: "shared", ackWaitMs: 100 });
+    engine.attach(0, { subscriberId: "a", store, durable: "work", prefetch: 1 });
+    engine.attach(0, { subscriberId: "b", store, durable: "work", prefetch: 1 });
+    publish(1);
+    expect(engine.poll(0).deliveries).toMatchObject([{ subscriberId: "a" }]);
+    engine.detach(30, "a");
+    expect(engine.poll(30).deliveries).toMatchObject([{ subscriberId: "b", deliveryCount: 2 }]);
+    expect(engine.nextDeadlineMs()).toBe(130);
+    expect(engine.poll(100).deliveries).toEqual([]);
+    expect(engine.poll(130).deliveries).toMatchObject([{ subscriberId: "b", deliveryCount: 3 }]);
+  });
+
   it("an expired message may go to another subscriber", () => {
     const { engine, publish } = setup("work", { type: "shared", ackWaitMs: 100 });
     engine.attach(0, { subscriberId: "a", store, durable: "work", prefetch: 1 });
