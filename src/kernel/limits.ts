@@ -118,6 +118,38 @@ export const limits = {
   deliverySubscribersMax: 65_536,
   /** Delivery records (in flight, awaiting redelivery, dead-letter proposed) on one leader. */
   deliveryRecordsMax: 1_048_576,
+
+  // --- persistence stores ------------------------------------------------------------------
+  /** Publisher sequences one publisher's dedup window spans (a power of two). */
+  dedupWindowSequencesMax: 4096,
+  /** Publishers one store remembers for dedup; past this the least recently active is forgotten. */
+  dedupPublishersMax: 65_536,
+  /** A publisher silent this long (log time) is forgotten, like NATS's 2-minute window. */
+  dedupPublisherIdleMs: 120_000,
+  /** Items in one publish command. */
+  publishItemsPerCommandMax: 4096,
+  /** Sequences in one ack or dead-letter command. */
+  sequencesPerCommandMax: 65_536,
+  /** Characters in one last-value or map key. */
+  mapKeyLengthMax: 1024,
+  /** Characters in a store, durable, template or publisher name inside a command. */
+  commandNameLengthMax: 256,
+  /** Dynamic durables of one store when the store sets no dynamicDurablesMax. */
+  dynamicDurablesPerStoreMax: 10_000,
+  /** Names listed in a rejection's detail (the stores, durables or templates that exist). */
+  rejectionNamesListedMax: 16,
+
+  // --- bus (non-persistent messaging inside one server) ------------------------------------
+  /** Subscriptions one client connection holds at once. */
+  busSubscriptionsPerConnectionMax: 65_536,
+  /** Subscriptions in one server's interest table, over all its connections. */
+  busSubscriptionsMax: 1_048_576,
+  /** Publish subjects whose match result the interest table caches; the least recently used goes. */
+  busMatchCacheEntriesMax: 4096,
+  /** Characters in one publish subject (subscription patterns use subjectPatternLengthMax). */
+  busSubjectLengthMax: 1024,
+  /** Characters in one queue group name. */
+  busQueueGroupLengthMax: 256,
 } as const;
 
 export type Limits = typeof limits;
