@@ -69,6 +69,20 @@ export const limits = {
   /** Pause before retrying when no member knows a leader (an election is running). */
   noLeaderRetryDelayMs: 50,
 
+  // --- server sessions (application clients) -----------------------------------------------
+  /** Client sessions one server accepts at once. */
+  sessionsPerServerMax: 4096,
+  /** Publish requests one session may have waiting for the cluster. */
+  publishRequestsInFlightPerSessionMax: 1024,
+  /** Bytes queued for a session's socket before it is disconnected as a slow consumer. */
+  sessionBufferedBytesMax: 64 * 1024 * 1024,
+  /** Messages a publisher sends in one request (one log entry). */
+  publishItemsPerRequestMax: 256,
+  /** Map entries in one iterate page. */
+  mapEntriesPerPageMax: 4096,
+  /** A client waits this long for the hello answer (scrypt takes about a second). */
+  helloTimeoutMs: 10_000,
+
   // --- persistence messages and matchers (defaults; stores may lower them) -----------------
   /** Characters in one field name. */
   messageFieldNameLengthMax: 128,

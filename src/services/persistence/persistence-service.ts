@@ -1,0 +1,341 @@
+import type { Logger } from "../../adapters/node/logger.js";
+import { NodeClock } from "../../adapters/node/clock.js";
+import { NodeFileSystem } from "../../adapters/node/file-system.js";
+import { TcpTransport } from "../../adapters/node/tcp-transport.js";
+import { WalStorage } from "../../adapters/wal/wal-storage.js";
+import { limits } from "../../kernel/limits.js";
+import { Prng } from "../../kernel/prng.js";
+import type { Notification } from "../../protocols/consensus/effects.js";
+import { consensusOptions, type ConsensusOptions } from "../../protocols/consensus/options.js";
+import type { MemberStatus } from "../../protocols/consensus/types.js";
+import { encodeCommand } from "../../protocols/persistence/command-codec.js";
+import { DeliveryEngine, type Delivery } from "../../protocols/persistence/delivery/delivery-engine.js";
+import { createPersistenceState } from "../../protocols/persistence/persistence-state.js";
+import type { ClusterStoresConfig, Command, CommandResult, PersistenceView } from "../../protocols/persistence/state-types.js";
+import { Replica } from "../../runtime/replica.js";
+import { PersistenceApplication } from "./persistence-application.js";
+
+export interface PersistenceServiceOptions {
+  readonly cluster: string;
+  /** This service's name (its consensus member id). */
+  readonly name: string;
+  readonly members: readonly { readonly name: string; readonly weight: number; readonly host: string; readonly peerPort: number }[];
+  readonly secret: string;
+  readonly stores: ClusterStoresConfig;
+  readonly dataDirectory: string;
+  readonly log: Logger;
+  readonly timing?: Partial<Pick<ConsensusOptions, "heartbeatIntervalMs" | "electionTimeoutMinMs" | "electionTimeoutMaxMs" | "leaderLeaseMs">>;
+  /** Called when the disk failed and the service stopped itself (fail-stop). */
+  readonly onFailure?: (error: Error) => void;
+}
+
+/** Why a proposal did not produce a result. */
+export type ProposeFailure =
+  /** Not the leader (or lost leadership before appending): ask `leaderId`, or retry later. */
+  | { readonly ok: false; readonly reason: "not-leader"; readonly leaderId: string | null }
+  /** Too much uncommitted data or too many proposals: back off. */
+  | { readonly ok: false; readonly reason: "overloaded" | "too-large"; readonly leaderId: string | null }
+  /** Leadership was lost after appending: the command may or may not be applied. */
+  | { readonly ok: false; readonly reason: "unknown"; readonly leaderId: string | null };
+
+export type ProposeOutcome = { readonly ok: true; readonly index: number; readonly result: CommandResult } | ProposeFailure;
+
+export interface SubscriberHandle {
+  readonly subscriberId: string;
+  /** Deliveries for this subscriber, in the order the engine chose. */
+  deliver(deliveries: readonly Delivery[]): void;
+  /** This service stopped leading: the subscriber must find the new leader and subscribe again. */
+  lost(reason: string): void;
+}
+
+/**
+ * One persistence service: a consensus member whose replicated application is the persistence
+ * state machine, plus, while it leads, the delivery engine that hands messages to subscribers.
+ * Sessions (client connections) call it; it never talks to a socket of theirs directly.
+ */
+export class PersistenceService {
+  readonly cluster: string;
+  readonly name: string;
+  private readonly replica: Replica;
+  private readonly application: PersistenceApplication;
+  private readonly fileSystem: NodeFileSystem;
+  private readonly log: Logger;
+  private readonly waiting = new Map<number, (outcome: ProposeOutcome) => void>();
+  private nextProposalId = 1;
+  private queuedIds: number[] = [];
+  private queuedData: Uint8Array[] = [];
+  private proposeScheduled = false;
+  private engine: DeliveryEngine | null = null;
+  private readonly subscribers = new Map<string, SubscriberHandle>();
+  private pollScheduled = false;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private lastSnapshotIndex = 0;
+  private snapshotScheduled = false;
+  private readonly leaderListeners: ((leaderId: string | null) => void)[] = [];
+  private leaderId: string | null = null;
+  private stopped = false;
+  private lastNowMs = 0;
+
+  private constructor(options: PersistenceServiceOptions, replicaOf: (service: PersistenceService) => Replica, fileSystem: NodeFileSystem, application: PersistenceApplication) {
+    this.cluster = options.cluster;
+    this.name = options.name;
+    this.log = options.log;
+    this.fileSystem = fileSystem;
+    this.application = application;
+    this.replica = replicaOf(this);
+  }
+
+  static async start(options: PersistenceServiceOptions): Promise<PersistenceService> {
+    const self = options.members.find((member) => member.name === options.name);
+    if (!self) throw new Error(`service ${options.name} is not a member of cluster ${options.cluster}`);
+    const fileSystem = new NodeFileSystem(options.dataDirectory);
+    const storage = new WalStorage(fileSystem, { logger: { warn: (message) => options.log.warn(message) } });
+    const peers = Object.fromEntries(options.members.filter((m) => m.name !== options.name).map((m) => [m.name, { host: m.host, port: m.peerPort }]));
+    const transport = new TcpTransport({ selfId: options.name, listen: { host: self.host, port: self.peerPort }, peers, secret: options.secret, logger: options.log });
+    await transport.start();
+    const application = new PersistenceApplication(createPersistenceState(options.stores));
+    const service = new PersistenceService(
+      options,
+      (owner) =>
+        new Replica({
+          consensus: consensusOptions(
+            { id: options.name, definedMembers: options.members.map((m) => ({ id: m.name, weight: m.weight })), random: new Prng(Date.now() ^ process.pid) },
+            options.timing ?? {},
+          ),
+          storage,
+          transport,
+          clock: new NodeClock(),
+          application,
+          notify: (notification) => owner.notified(notification),
+          onFailure: (error) => {
+            options.log.error(`${options.name}: disk failure, service stopped: ${error.message}`);
+            owner.stopLeading("the service stopped after a disk failure");
+            options.onFailure?.(error);
+          },
+        }),
+      fileSystem,
+      application,
+    );
+    application.listener = {
+      applied: (_index, command, result) => service.applied(command, result),
+      restored: () => service.restored(),
+    };
+    if (service.replica.emptyReason) options.log.warn(`${options.name}: starting empty (${service.replica.emptyReason}); it will not vote until it has caught up`);
+    return service;
+  }
+
+  // --- reads -----------------------------------------------------------------------------------
+
+  get view(): PersistenceView {
+    return this.application.state;
+  }
+
+  get isLeader(): boolean {
+    return this.engine !== null;
+  }
+
+  get currentLeaderId(): string | null {
+    return this.leaderId;
+  }
+
+  status(): MemberStatus {
+    return this.replica.status();
+  }
+
+  get emptyReason(): string | null {
+    return this.replica.emptyReason;
+  }
+
+  onLeaderChange(listener: (leaderId: string | null) => void): void {
+    this.leaderListeners.push(listener);
+  }
+
+  // --- writes ----------------------------------------------------------------------------------
+
+  /**
+   * Propose a command; resolves once it is committed and applied here (with its result), or
+   * with why not. Commands from one event-loop turn go to consensus as one batch.
+   */
+  propose(command: Command): Promise<ProposeOutcome> {
+    if (this.stopped || this.engine === null) return Promise.resolve({ ok: false, reason: "not-leader", leaderId: this.leaderId });
+    const data = encodeCommand(command);
+    if (data.length > limits.proposalBytesMax) return Promise.resolve({ ok: false, reason: "too-large", leaderId: this.leaderId });
+    const proposalId = this.nextProposalId++;
+    this.queuedIds.push(proposalId);
+    this.queuedData.push(data);
+    if (!this.proposeScheduled) {
+      this.proposeScheduled = true;
+      setImmediate(() => this.proposeQueued());
+    }
+    return new Promise((resolve) => this.waiting.set(proposalId, resolve));
+  }
+
+  /** Log time for a new command: the leader's wall clock (the state keeps it monotonic). */
+  nowMs(): number {
+    // The delivery engine requires time that never goes back; the wall clock may (NTP steps).
+    this.lastNowMs = Math.max(this.lastNowMs, Date.now());
+    return this.lastNowMs;
+  }
+
+  // --- subscribers (leader only) ----------------------------------------------------------------
+
+  attach(handle: SubscriberHandle, store: string, durable: string, prefetch: number): ReturnType<DeliveryEngine["attach"]> | { ok: false; reason: "not-leader"; detail: string } {
+    if (this.engine === null) return { ok: false, reason: "not-leader", detail: `service ${this.name} is not the leader of ${this.cluster}` };
+    const result = this.engine.attach(this.nowMs(), { subscriberId: handle.subscriberId, store, durable, prefetch });
+    if (result.ok) {
+      this.subscribers.set(handle.subscriberId, handle);
+      this.schedulePoll();
+    }
+    return result;
+  }
+
+  detach(subscriberId: string): void {
+    if (!this.subscribers.delete(subscriberId)) return;
+    this.engine?.detach(this.nowMs(), subscriberId);
+    this.schedulePoll();
+  }
+
+  credit(subscriberId: string, count: number): void {
+    if (!this.subscribers.has(subscriberId)) return;
+    this.engine?.credit(subscriberId, count);
+    this.schedulePoll();
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.stopLeading("the service is stopping");
+    this.replica.stop();
+    this.fileSystem.close();
+  }
+
+  /** Hand leadership to another service and wait (bounded) until it has it. */
+  async transferLeadership(): Promise<void> {
+    if (this.replica.status().role !== "leader") return;
+    this.replica.transferLeadership(null);
+    const deadline = Date.now() + limits.electionTimeoutMaxMs;
+    while (Date.now() < deadline && this.replica.status().role === "leader") await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  // --- from the replica ---------------------------------------------------------------------------
+
+  private proposeQueued(): void {
+    this.proposeScheduled = false;
+    const ids = this.queuedIds;
+    const data = this.queuedData;
+    this.queuedIds = [];
+    this.queuedData = [];
+    if (this.stopped) return;
+    this.replica.propose(ids.map((proposalId, at) => ({ proposalId, data: data[at] as Uint8Array })));
+  }
+
+  private notified(notification: Notification): void {
+    switch (notification.type) {
+      case "committed": {
+        const resolve = this.waiting.get(notification.proposalId);
+        const result = this.application.takeResult(notification.index);
+        if (!resolve) return;
+        this.waiting.delete(notification.proposalId);
+        if (result === undefined) resolve({ ok: false, reason: "unknown", leaderId: this.leaderId });
+        else resolve({ ok: true, index: notification.index, result });
+        return;
+      }
+      case "proposal-rejected": {
+        const resolve = this.waiting.get(notification.proposalId);
+        this.waiting.delete(notification.proposalId);
+        const reason = notification.reason === "overloaded" || notification.reason === "too-large" ? notification.reason : "not-leader";
+        resolve?.({ ok: false, reason, leaderId: notification.leaderId });
+        return;
+      }
+      case "proposal-unknown": {
+        const resolve = this.waiting.get(notification.proposalId);
+        this.waiting.delete(notification.proposalId);
+        resolve?.({ ok: false, reason: "unknown", leaderId: notification.leaderId });
+        return;
+      }
+      case "role-changed":
+        this.roleChanged(notification.role, notification.leaderId, notification.term);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private roleChanged(role: string, leaderId: string | null, term: number): void {
+    this.log.info(`${this.name}: ${role} in term ${term}${leaderId ? ` (leader ${leaderId})` : ""}`);
+    if (role === "leader" && this.engine === null) {
+      this.application.recordResults = true;
+      this.engine = new DeliveryEngine(this.application.state);
+    } else if (role !== "leader") {
+      this.stopLeading(`service ${this.name} is no longer the leader of ${this.cluster}`);
+    }
+    if (leaderId !== this.leaderId) {
+      this.leaderId = leaderId;
+      for (const listener of this.leaderListeners) listener(leaderId);
+    }
+  }
+
+  private stopLeading(reason: string): void {
+    if (this.engine === null) return;
+    this.engine = null;
+    this.application.recordResults = false;
+    this.application.dropResults();
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+    const handles = [...this.subscribers.values()];
+    this.subscribers.clear();
+    for (const handle of handles) handle.lost(reason);
+  }
+
+  private applied(command: Command, result: CommandResult): void {
+    if (this.engine !== null) {
+      // Dead-letter moves take messages out of the durable just as acks do.
+      if (command.type === "ack" || command.type === "dead-letter") this.engine.acked(command.store, command.durable, command.sequences);
+      this.schedulePoll();
+    }
+    if (!this.snapshotScheduled && this.application.state.appliedIndex - this.lastSnapshotIndex >= limits.snapshotEntriesInterval) {
+      // Not from inside apply: the replica is mid-drain.
+      this.snapshotScheduled = true;
+      setImmediate(() => {
+        this.snapshotScheduled = false;
+        if (this.replica.takeSnapshot()) this.lastSnapshotIndex = this.application.state.appliedIndex;
+      });
+    }
+  }
+
+  private restored(): void {
+    if (this.engine === null) return;
+    // The state jumped: start deliveries over from it (the engine's cursors are stale).
+    this.stopLeading("the service's state was replaced by a snapshot");
+  }
+
+  private schedulePoll(): void {
+    if (this.pollScheduled || this.engine === null) return;
+    this.pollScheduled = true;
+    setImmediate(() => this.poll());
+  }
+
+  private poll(): void {
+    this.pollScheduled = false;
+    const engine = this.engine;
+    if (engine === null) return;
+    const now = this.nowMs();
+    const { deliveries, proposals, more } = engine.poll(now);
+    if (deliveries.length > 0) {
+      const bySubscriber = new Map<string, Delivery[]>();
+      for (const delivery of deliveries) {
+        const list = bySubscriber.get(delivery.subscriberId);
+        if (list) list.push(delivery);
+        else bySubscriber.set(delivery.subscriberId, [delivery]);
+      }
+      for (const [subscriberId, list] of bySubscriber) this.subscribers.get(subscriberId)?.deliver(list);
+    }
+    for (const proposal of proposals) void this.propose(proposal);
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = null;
+    const next = engine.nextDeadlineMs();
+    if (next !== null) this.pollTimer = setTimeout(() => this.schedulePoll(), Math.max(1, next - now));
+    // More may be ready (the engine bounds each poll for fairness).
+    if (more) this.schedulePoll();
+  }
+}

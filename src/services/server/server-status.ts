@@ -1,0 +1,73 @@
+import type { MemberStatus } from "../../protocols/consensus/types.js";
+import type { RealmDefinition } from "../../realm/schema.js";
+import type { PersistenceService } from "../persistence/persistence-service.js";
+
+/** The process figures an operator checks first. */
+export interface ProcessStatus {
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  readonly uptimeMs: number;
+}
+
+export interface ServiceStatus {
+  readonly cluster: string;
+  readonly service: string;
+  readonly role: MemberStatus["role"];
+  readonly term: number;
+  readonly leader: string | null;
+  readonly history: MemberStatus["history"];
+  readonly consistency: MemberStatus["consistency"];
+  readonly commitIndex: number;
+  readonly empty: boolean;
+  readonly stores: readonly {
+    readonly name: string;
+    readonly messages: number;
+    readonly bytes: number;
+    readonly lastSequence: number;
+    readonly durables: readonly { readonly name: string; readonly type: string; readonly dynamic: boolean; readonly backlog: number }[];
+  }[];
+}
+
+export interface ServerStatus {
+  readonly server: string;
+  readonly site: string;
+  readonly pid: number;
+  readonly sessions: number;
+  readonly busSubscriptions: number;
+  readonly process: ProcessStatus;
+  readonly services: readonly ServiceStatus[];
+}
+
+/** What `holdfast status` and GET /api/v1/status show for one server. */
+export function serverStatus(realm: RealmDefinition, server: string, services: readonly PersistenceService[], sessions: number, busSubscriptions: number): ServerStatus {
+  const memory = process.memoryUsage();
+  return {
+    server,
+    site: realm.servers.find((candidate) => candidate.name === server)?.site ?? "?",
+    pid: process.pid,
+    sessions,
+    busSubscriptions,
+    process: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, uptimeMs: Math.round(process.uptime() * 1000) },
+    services: services.map((service) => {
+      const status = service.status();
+      return {
+        cluster: service.cluster,
+        service: service.name,
+        role: status.role,
+        term: status.term,
+        leader: status.leaderId,
+        history: status.history,
+        consistency: status.consistency,
+        commitIndex: status.commitIndex,
+        empty: status.empty,
+        stores: service.view.stores().map((store) => ({
+          name: store.name,
+          messages: store.messages,
+          bytes: store.bytes,
+          lastSequence: store.lastSequence,
+          durables: service.view.durables(store.name).map((durable) => ({ name: durable.name, type: durable.settings.type, dynamic: durable.dynamic, backlog: durable.backlog })),
+        })),
+      };
+    }),
+  };
+}

@@ -1,0 +1,159 @@
+import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
+import { createServer, type Server as NetServer } from "node:net";
+import { join } from "node:path";
+import { FramedConnection } from "../../adapters/node/framed-connection.js";
+import type { Logger } from "../../adapters/node/logger.js";
+import { limits } from "../../kernel/limits.js";
+import type { RealmDefinition } from "../../realm/schema.js";
+import { PersistenceService, type PersistenceServiceOptions } from "../persistence/persistence-service.js";
+import { storesConfigFor } from "../persistence/stores-config.js";
+import { Bus } from "./bus.js";
+import { RealmAccess } from "./realm-access.js";
+import { Session, type SessionHost } from "./session.js";
+import { serverStatus, type ServerStatus } from "./server-status.js";
+
+export interface ServerOptions {
+  readonly realm: RealmDefinition;
+  readonly name: string;
+  readonly dataDirectory: string;
+  readonly log: Logger;
+  /** Faster elections for tests; production uses the defaults in kernel/limits.ts. */
+  readonly timing?: PersistenceServiceOptions["timing"];
+  /** A disk failure stopped a service (fail-stop). */
+  readonly onFailure?: (error: Error) => void;
+}
+
+export interface RunningServer {
+  readonly name: string;
+  readonly clientPort: number;
+  readonly adminPort: number;
+  readonly services: readonly PersistenceService[];
+  status(): ServerStatus;
+  stop(options?: { graceful: boolean }): Promise<void>;
+}
+
+/**
+ * The peer port of each persistence service on a server: the server's peer port plus the
+ * position of the service's cluster among the clusters this server hosts (definition order).
+ * Every server computes the same numbers from the same realm definition.
+ */
+export function servicePeerPort(realm: RealmDefinition, serverName: string, cluster: string): number {
+  const server = realm.servers.find((candidate) => candidate.name === serverName);
+  if (!server) throw new Error(`server "${serverName}" is not defined in the realm`);
+  const hosted = realm.clusters.filter((candidate) => candidate.services.some((service) => service.server === serverName)).map((candidate) => candidate.name);
+  const offset = hosted.indexOf(cluster);
+  if (offset < 0) throw new Error(`server "${serverName}" hosts no service of cluster "${cluster}"`);
+  return server.ports.peer + offset;
+}
+
+/** The secret a cluster's services prove to each other (handshake HMAC). */
+function clusterSecret(realm: RealmDefinition, cluster: string): string {
+  const secret = process.env.HOLDFAST_CLUSTER_SECRET ?? realm.clusters.find((candidate) => candidate.name === cluster)?.secret;
+  if (secret === undefined) throw new Error(`cluster "${cluster}" has no secret: set clusters[].secret in the realm definition (at least 16 characters) or HOLDFAST_CLUSTER_SECRET`);
+  return secret;
+}
+
+/**
+ * `holdfast server`: one process per host. It hosts the bus, the persistence services the
+ * realm definition assigns to it (one per cluster), the client port applications connect to,
+ * and the admin port (HTTP, JSON status).
+ */
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { realm, name, log } = options;
+  const definition = realm.servers.find((server) => server.name === name);
+  if (!definition) throw new Error(`server "${name}" is not defined in the realm (defined: ${realm.servers.map((server) => server.name).join(", ")})`);
+
+  const services: PersistenceService[] = [];
+  for (const cluster of realm.clusters) {
+    const own = cluster.services.find((service) => service.server === name);
+    if (!own) continue;
+    const members = cluster.services.map((service) => {
+      const server = realm.servers.find((candidate) => candidate.name === service.server);
+      if (!server) throw new Error(`service ${service.name} names undefined server ${service.server}`);
+      return { name: service.name, weight: Math.max(1, service.weight), host: server.host, peerPort: servicePeerPort(realm, server.name, cluster.name) };
+    });
+    services.push(
+      await PersistenceService.start({
+        cluster: cluster.name,
+        name: own.name,
+        members,
+        secret: clusterSecret(realm, cluster.name),
+        stores: storesConfigFor(realm, cluster.name),
+        dataDirectory: join(options.dataDirectory, own.name),
+        log,
+        ...(options.timing ? { timing: options.timing } : {}),
+        ...(options.onFailure ? { onFailure: options.onFailure } : {}),
+      }),
+    );
+  }
+
+  const access = new RealmAccess(realm);
+  const bus = new Bus();
+  const sessions = new Set<Session>();
+  let sessionNumber = 0;
+  const status = (): ServerStatus => serverStatus(realm, name, services, sessions.size, bus.subscriptionCount);
+  const host: SessionHost = {
+    serverName: name,
+    access,
+    bus,
+    log,
+    service: (cluster) => services.find((service) => service.cluster === cluster),
+    someServerOf: (cluster) => {
+      const service = realm.clusters.find((candidate) => candidate.name === cluster)?.services[0];
+      return service ? access.serverOfService(cluster, service.name) : null;
+    },
+    status,
+  };
+
+  const clientServer: NetServer = createServer((socket) => {
+    const connection = new FramedConnection(socket, limits.frameBytesMax);
+    if (sessions.size >= limits.sessionsPerServerMax) {
+      connection.close(`too many client sessions (at most ${limits.sessionsPerServerMax})`);
+      return;
+    }
+    const session = new Session(host, connection, ++sessionNumber);
+    sessions.add(session);
+    connection.onClose(() => sessions.delete(session));
+  });
+  await listen(clientServer, definition.host, definition.ports.client);
+
+  const adminServer: HttpServer = createHttpServer((request, response) => {
+    if (request.method === "GET" && request.url === "/api/v1/status") {
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(JSON.stringify(status()));
+      return;
+    }
+    response.writeHead(404, { "content-type": "application/json" });
+    response.end(JSON.stringify({ error: `no such resource ${request.method ?? "?"} ${request.url ?? "?"}; try GET /api/v1/status` }));
+  });
+  await listen(adminServer, definition.host, definition.ports.admin);
+
+  log.info(`server ${name}: clients on ${definition.host}:${portOf(clientServer)}, admin on ${definition.host}:${portOf(adminServer)}, services: ${services.map((s) => `${s.name} (${s.cluster})`).join(", ") || "none"}`);
+
+  return {
+    name,
+    clientPort: portOf(clientServer),
+    adminPort: portOf(adminServer),
+    services,
+    status,
+    stop: async ({ graceful } = { graceful: true }) => {
+      if (graceful) await Promise.all(services.map((service) => service.transferLeadership()));
+      clientServer.close();
+      adminServer.close();
+      for (const session of sessions) session.close("server stopping");
+      for (const service of services) service.stop();
+    },
+  };
+}
+
+function listen(server: NetServer | HttpServer, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+}
+
+function portOf(server: NetServer | HttpServer): number {
+  const address = server.address();
+  return typeof address === "object" && address ? address.port : 0;
+}

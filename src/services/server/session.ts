@@ -1,0 +1,407 @@
+import type { FramedConnection } from "../../adapters/node/framed-connection.js";
+import type { Logger } from "../../adapters/node/logger.js";
+import { limits } from "../../kernel/limits.js";
+import { decodeMessage } from "../../protocols/persistence/message-codec.js";
+import type { Delivery } from "../../protocols/persistence/delivery/delivery-engine.js";
+import type { Store } from "../../realm/schema.js";
+import type { Command, CommandResult, PublishItem } from "../../protocols/persistence/state-types.js";
+import { encodeFrame } from "../../wire/frame.js";
+import { decodeSessionRequest, encodeSessionMessage, type ErrorCode, type SessionRequest, type SessionResponse } from "../../wire/session-codec.js";
+import type { PersistenceService, ProposeOutcome } from "../persistence/persistence-service.js";
+import type { Bus } from "./bus.js";
+import type { Principal, RealmAccess } from "./realm-access.js";
+
+/** What a session needs from its server. */
+export interface SessionHost {
+  readonly serverName: string;
+  readonly access: RealmAccess;
+  readonly bus: Bus;
+  readonly log: Logger;
+  /** The local service of a cluster, if this server hosts one. */
+  service(cluster: string): PersistenceService | undefined;
+  /** Any server hosting a service of the cluster, for a redirect when no leader is known here. */
+  someServerOf(cluster: string): { server: string; host: string; port: number } | null;
+  status(): unknown;
+}
+
+type Answer = Exclude<SessionResponse, { type: "deliver" | "bus-message" | "closing" | "subscription-lost" }>;
+
+/**
+ * One client connection: authentication first, then requests answered in any order (by
+ * request id) and pushes (deliveries, bus messages). Answers and pushes of one event-loop turn
+ * leave in one socket write. A malformed request gets an error naming the field; only a frame
+ * that is not msgpack at all, or a client that does not say hello first, is disconnected.
+ */
+export class Session {
+  readonly id: string;
+  private principal: Principal | null = null;
+  private authenticating = false;
+  private outbox: Uint8Array[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private publishesInFlight = 0;
+  /** subscriptionId -> the service delivering it and the engine's subscriber id. */
+  private readonly subscriptions = new Map<number, { service: PersistenceService; subscriberId: string; store: string; durable: string }>();
+  private readonly busSubscriptions = new Set<number>();
+
+  constructor(
+    private readonly host: SessionHost,
+    private readonly connection: FramedConnection,
+    sessionNumber: number,
+  ) {
+    this.id = `${host.serverName}-${sessionNumber}`;
+    connection.onClose(() => this.closedBy());
+    connection.setFrameHandler((payload) => this.receive(payload));
+  }
+
+  get name(): string {
+    return `${this.principal?.user ?? "?"}@${this.connection.remote}`;
+  }
+
+  // --- pushes ------------------------------------------------------------------------------------
+
+  busMessage(subscriptionId: number, subject: string, replyTo: string | null, message: Uint8Array): void {
+    this.push({ type: "bus-message", subscriptionId, subject, replyTo, message });
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.connection.write([encodeFrame(encodeSessionMessage({ type: "closing", reason }))]);
+    this.connection.close(reason);
+  }
+
+  // --- requests ----------------------------------------------------------------------------------
+
+  private receive(payload: Uint8Array): void {
+    const decoded = decodeSessionRequest(payload);
+    if (!decoded.ok) {
+      if (decoded.error.startsWith("not msgpack") || decoded.error.startsWith("expected a map")) {
+        this.host.log.warn(`session ${this.name}: undecodable frame, closing: ${decoded.error}`);
+        this.close(`malformed frame: ${decoded.error}`);
+        return;
+      }
+      this.answer({ type: "error", requestId: decoded.requestId, code: "malformed", message: decoded.error });
+      return;
+    }
+    const request = decoded.value;
+    if (request.type === "hello") {
+      void this.hello(request);
+      return;
+    }
+    const principal = this.principal;
+    if (principal === null) {
+      this.answer({ type: "error", requestId: "requestId" in request ? request.requestId : 0, code: "unauthenticated", message: "say hello (with user and password) before anything else" });
+      this.close("request before authentication");
+      return;
+    }
+    this.dispatch(principal, request);
+  }
+
+  private dispatch(principal: Principal, request: Exclude<SessionRequest, { type: "hello" }>): void {
+    switch (request.type) {
+      case "publish":
+        return this.publish(principal, request);
+      case "subscribe":
+        return void this.subscribe(principal, request);
+      case "unsubscribe":
+        this.unsubscribe(request.subscriptionId);
+        return this.answer({ type: "ok", requestId: request.requestId });
+      case "ack":
+        return this.ack(request);
+      case "credit": {
+        const subscription = this.subscriptions.get(request.subscriptionId);
+        subscription?.service.credit(subscription.subscriberId, request.count);
+        return;
+      }
+      case "map-get":
+      case "map-iterate":
+        return this.mapRead(principal, request);
+      case "map-set":
+      case "map-remove":
+        return this.mapWrite(principal, request);
+      case "bus-subscribe": {
+        const detail = this.host.bus.subscribe(this, request.subscriptionId, request.subject);
+        if (detail !== null) return this.answer({ type: "error", requestId: request.requestId, code: "invalid-subject", message: detail });
+        this.busSubscriptions.add(request.subscriptionId);
+        return this.answer({ type: "ok", requestId: request.requestId });
+      }
+      case "bus-unsubscribe":
+        this.busSubscriptions.delete(request.subscriptionId);
+        this.host.bus.unsubscribe(this, request.subscriptionId);
+        return;
+      case "bus-publish": {
+        const detail = this.host.bus.publish(request.subject, request.replyTo, request.message);
+        // Fire and forget: a bad subject is reported without a request id (no answer expected).
+        if (detail !== null) this.answer({ type: "error", requestId: 0, code: "invalid-subject", message: detail });
+        return;
+      }
+      case "status":
+        return this.answer({ type: "status", requestId: request.requestId, status: this.host.status() });
+    }
+  }
+
+  private async hello(request: Extract<SessionRequest, { type: "hello" }>): Promise<void> {
+    if (this.principal !== null || this.authenticating) {
+      this.answer({ type: "error", requestId: request.requestId, code: "malformed", message: "hello was already sent on this connection" });
+      return;
+    }
+    this.authenticating = true;
+    const result = await this.host.access.authenticate(request.user, request.password, request.app);
+    this.authenticating = false;
+    if (!result.ok) {
+      this.host.log.warn(`session ${this.connection.remote}: refused ${request.user}: ${result.message}`);
+      this.answer({ type: "error", requestId: request.requestId, code: result.code, message: result.message });
+      this.flush();
+      this.close(result.message);
+      return;
+    }
+    this.principal = result.value;
+    this.answer({ type: "welcome", requestId: request.requestId, server: this.host.serverName, clientId: this.id });
+  }
+
+  /**
+   * The leader of the store's cluster, or an answer sent already (redirect or error) and
+   * undefined. Persistence requests are served only by the leader's server.
+   */
+  private leaderFor(store: Store, requestId: number): PersistenceService | undefined {
+    const service = this.host.service(store.cluster);
+    if (service?.isLeader) return service;
+    const leaderId = service?.currentLeaderId ?? null;
+    const leader = leaderId !== null ? this.host.access.serverOfService(store.cluster, leaderId) : service === undefined ? this.host.someServerOf(store.cluster) : null;
+    this.answer({ type: "redirect", requestId, cluster: store.cluster, leader });
+    return undefined;
+  }
+
+  private publish(principal: Principal, request: Extract<SessionRequest, { type: "publish" }>): void {
+    const store = this.host.access.endpointStore(principal, request.endpoint, "publish");
+    if (!store.ok) return this.answer({ type: "error", requestId: request.requestId, code: store.code, message: store.message });
+    const service = this.leaderFor(store.value, request.requestId);
+    if (!service) return;
+    if (this.publishesInFlight >= limits.publishRequestsInFlightPerSessionMax) {
+      return this.answer({ type: "error", requestId: request.requestId, code: "overloaded", message: `more than ${limits.publishRequestsInFlightPerSessionMax} publish requests waiting on this connection; wait for confirms` });
+    }
+    // Validate here, once, so the log carries only well-formed messages; a bad one is refused
+    // alone and the others of the batch go on.
+    const messageBytesMax = Math.min(store.value.limits.messageBytesMax ?? limits.messageBytesMax, limits.messageBytesMax);
+    const refused = new Map<number, string>();
+    const items: PublishItem[] = [];
+    request.messages.forEach((message, at) => {
+      if (message.length > messageBytesMax) {
+        refused.set(at, `too-large: message of ${message.length} bytes; store ${store.value.name} takes at most ${messageBytesMax}`);
+        return;
+      }
+      const decoded = decodeMessage(message);
+      if (!decoded.ok) {
+        refused.set(at, `invalid-message: ${decoded.error.kind} at byte ${decoded.error.offset}: ${decoded.error.detail}`);
+        return;
+      }
+      items.push({ sequence: request.sequences[at] as number, message });
+    });
+    if (items.length === 0) return this.answerPublished(request, store.value, null, refused);
+    this.publishesInFlight += 1;
+    void service
+      .propose({ type: "publish", atMs: service.nowMs(), store: store.value.name, publisherId: request.publisherId, items })
+      .then((outcome) => {
+        this.publishesInFlight -= 1;
+        this.answerPublished(request, store.value, outcome, refused);
+      });
+  }
+
+  private answerPublished(request: Extract<SessionRequest, { type: "publish" }>, store: Store, outcome: ProposeOutcome | null, refused: ReadonlyMap<number, string>): void {
+    if (outcome !== null && !outcome.ok) return this.answerFailure(request.requestId, store.cluster, outcome);
+    if (outcome !== null && outcome.result.type !== "publish") return this.answerResult(request.requestId, outcome.result);
+    const outcomes = outcome?.result.type === "publish" ? outcome.result.outcomes : [];
+    const statuses: ("stored" | "duplicate" | "rejected")[] = [];
+    const storeSequences: number[] = [];
+    const errors: string[] = [];
+    let next = 0;
+    request.messages.forEach((_message, at) => {
+      const refusal = refused.get(at);
+      if (refusal !== undefined) {
+        statuses.push("rejected");
+        storeSequences.push(0);
+        errors.push(refusal);
+        return;
+      }
+      const item = outcomes[next++];
+      if (item === undefined) throw new Error(`publish answered ${outcomes.length} items for ${request.messages.length - refused.size}`);
+      statuses.push(item.status);
+      storeSequences.push(item.status === "rejected" ? 0 : item.storeSequence);
+      errors.push(item.status === "rejected" ? `${item.reason}: ${item.detail}` : "");
+    });
+    // Every confirm names what it promises. Until quorum-memory and leader-memory confirms are
+    // wired to earlier points, every confirm is given after a quorum fsync: the strongest.
+    this.answer({ type: "published", requestId: request.requestId, ackPoint: "quorum-fsync", statuses, storeSequences, errors: errors.some((e) => e !== "") ? errors : [] });
+  }
+
+  private async subscribe(principal: Principal, request: Extract<SessionRequest, { type: "subscribe" }>): Promise<void> {
+    const store = this.host.access.endpointStore(principal, request.endpoint, "subscribe");
+    if (!store.ok) return this.answer({ type: "error", requestId: request.requestId, code: store.code, message: store.message });
+    if (this.subscriptions.has(request.subscriptionId)) return this.answer({ type: "error", requestId: request.requestId, code: "malformed", message: `subscription id ${request.subscriptionId} is already in use on this connection` });
+    const service = this.leaderFor(store.value, request.requestId);
+    if (!service) return;
+    const existing = service.view.durable(store.value.name, request.durable);
+    if (existing === undefined) {
+      const template = this.chooseTemplate(store.value, request.template, request.durableType);
+      if (typeof template !== "string") return this.answer({ type: "error", requestId: request.requestId, ...template });
+      const created = await service.propose({ type: "create-durable", atMs: service.nowMs(), store: store.value.name, durable: request.durable, template, ...(request.matcher == null ? {} : { matcher: request.matcher as object }) });
+      if (!created.ok) return this.answerFailure(request.requestId, store.value.cluster, created);
+      if (created.result.type === "rejected") return this.answerResult(request.requestId, created.result);
+    } else if (!existing.dynamic && request.matcher != null) {
+      return this.answer({ type: "error", requestId: request.requestId, code: "invalid-matcher", message: `durable "${request.durable}" is static: its matcher is set in the realm definition; subscribe without one` });
+    }
+    const durable = service.view.durable(store.value.name, request.durable);
+    if (request.durableType !== null && durable !== undefined && durable.settings.type !== request.durableType) {
+      return this.answer({ type: "error", requestId: request.requestId, code: "wrong-durable-type", message: `durable "${request.durable}" is a ${durable.settings.type} durable, not ${request.durableType}` });
+    }
+    if (this.closed) return;
+    const subscriberId = `${this.id}/${request.subscriptionId}`;
+    const attached = service.attach(
+      {
+        subscriberId,
+        deliver: (deliveries) => this.deliver(request.subscriptionId, deliveries),
+        lost: (reason) => {
+          this.subscriptions.delete(request.subscriptionId);
+          this.push({ type: "subscription-lost", subscriptionId: request.subscriptionId, reason });
+        },
+      },
+      store.value.name,
+      request.durable,
+      request.prefetch,
+    );
+    if (!attached.ok) {
+      const code: ErrorCode = attached.reason === "not-leader" ? "no-leader" : attached.reason === "durable-busy" || attached.reason === "wrong-durable-type" || attached.reason === "unknown-durable" ? attached.reason : "limit";
+      return this.answer({ type: "error", requestId: request.requestId, code, message: attached.detail });
+    }
+    this.subscriptions.set(request.subscriptionId, { service, subscriberId, store: store.value.name, durable: request.durable });
+    this.answer({ type: "ok", requestId: request.requestId });
+  }
+
+  /** The template for a new dynamic durable: the one named, the store's only one, or its only one of the type asked for. */
+  private chooseTemplate(store: Store, named: string | null, type: string | null): string | { code: ErrorCode; message: string } {
+    const names = store.durableTemplates.map((template) => template.name);
+    if (named !== null) return names.includes(named) ? named : { code: "unknown-template", message: `store ${store.name} has no durable template "${named}"; templates: ${names.join(", ") || "none"}` };
+    if (names.length === 1) return names[0] as string;
+    const ofType = store.durableTemplates.filter((template) => template.type === type);
+    if (ofType.length === 1) return ofType[0]!.name;
+    if (names.length === 0) return { code: "unknown-durable", message: `store ${store.name} has no durable with that name and no templates to create one from` };
+    return { code: "unknown-template", message: `store ${store.name} has several durable templates (${names.join(", ")}); name one with the template option` };
+  }
+
+  private deliver(subscriptionId: number, deliveries: readonly Delivery[]): void {
+    this.push({
+      type: "deliver",
+      subscriptionId,
+      sequences: deliveries.map((delivery) => delivery.storeSequence),
+      deliveryCounts: deliveries.map((delivery) => delivery.deliveryCount),
+      messages: deliveries.map((delivery) => delivery.message.message),
+      keys: deliveries[0]?.key === undefined ? [] : deliveries.map((delivery) => delivery.key ?? ""),
+    });
+  }
+
+  private ack(request: Extract<SessionRequest, { type: "ack" }>): void {
+    const subscription = this.subscriptions.get(request.subscriptionId);
+    if (!subscription) {
+      if (request.requestId > 0) this.answer({ type: "error", requestId: request.requestId, code: "unknown-durable", message: `no subscription ${request.subscriptionId} on this connection (it may have been lost to a leader change; acks go to the new leader after subscribing again)` });
+      return;
+    }
+    if (request.sequences.length === 0) return;
+    void subscription.service
+      .propose({ type: "ack", atMs: subscription.service.nowMs(), store: subscription.store, durable: subscription.durable, sequences: request.sequences })
+      .then((outcome) => {
+        if (request.requestId === 0) return;
+        if (!outcome.ok) return this.answerFailure(request.requestId, subscription.service.cluster, outcome);
+        this.answerResult(request.requestId, outcome.result);
+      });
+  }
+
+  private mapRead(principal: Principal, request: Extract<SessionRequest, { type: "map-get" | "map-iterate" }>): void {
+    const store = this.host.access.endpointStore(principal, request.endpoint, "subscribe");
+    if (!store.ok) return this.answer({ type: "error", requestId: request.requestId, code: store.code, message: store.message });
+    const service = this.leaderFor(store.value, request.requestId);
+    if (!service) return;
+    const durable = service.view.durable(store.value.name, request.map);
+    if (durable?.settings.type !== "map") {
+      return this.answer({ type: "error", requestId: request.requestId, code: durable ? "wrong-durable-type" : "unknown-durable", message: `store ${store.value.name} has no map durable "${request.map}"${durable ? ` (it is a ${durable.settings.type} durable)` : ""}` });
+    }
+    if (request.type === "map-get") {
+      const entry = service.view.entry(store.value.name, request.map, request.key);
+      return this.answer({ type: "map-value", requestId: request.requestId, message: entry?.message ?? null });
+    }
+    const entries = service.view.entriesAfter(store.value.name, request.map, request.afterKey, Math.min(request.countMax, limits.mapEntriesPerPageMax));
+    this.answer({ type: "map-entries", requestId: request.requestId, keys: entries.map(([key]) => key), messages: entries.map(([, stored]) => stored.message) });
+  }
+
+  private mapWrite(principal: Principal, request: Extract<SessionRequest, { type: "map-set" | "map-remove" }>): void {
+    const store = this.host.access.endpointStore(principal, request.endpoint, "publish");
+    if (!store.ok) return this.answer({ type: "error", requestId: request.requestId, code: store.code, message: store.message });
+    const service = this.leaderFor(store.value, request.requestId);
+    if (!service) return;
+    let command: Command;
+    if (request.type === "map-set") {
+      const decoded = decodeMessage(request.message);
+      if (!decoded.ok) return this.answer({ type: "error", requestId: request.requestId, code: "invalid-message", message: `${decoded.error.kind} at byte ${decoded.error.offset}: ${decoded.error.detail}` });
+      command = { type: "map-set", atMs: service.nowMs(), store: store.value.name, durable: request.map, key: request.key, message: request.message };
+    } else {
+      command = { type: "map-remove", atMs: service.nowMs(), store: store.value.name, durable: request.map, key: request.key };
+    }
+    void service.propose(command).then((outcome) => {
+      if (!outcome.ok) return this.answerFailure(request.requestId, store.value.cluster, outcome);
+      this.answerResult(request.requestId, outcome.result);
+    });
+  }
+
+  private answerFailure(requestId: number, cluster: string, failure: Exclude<ProposeOutcome, { ok: true }>): void {
+    if (failure.reason === "not-leader") {
+      const leader = failure.leaderId === null ? null : this.host.access.serverOfService(cluster, failure.leaderId);
+      return this.answer({ type: "redirect", requestId, cluster, leader });
+    }
+    if (failure.reason === "unknown") {
+      return this.answer({ type: "error", requestId, code: "unknown-outcome", message: "leadership changed before the cluster confirmed this request: it may or may not have been applied; a retry is safe (publishes are deduplicated)" });
+    }
+    this.answer({ type: "error", requestId, code: failure.reason === "too-large" ? "too-large" : "overloaded", message: failure.reason === "too-large" ? "request too large for one log entry; send fewer messages per request" : "the cluster is busy (too much uncommitted data); retry shortly" });
+  }
+
+  private answerResult(requestId: number, result: CommandResult): void {
+    if (result.type === "rejected") return this.answer({ type: "error", requestId, code: result.reason === "unknown-store" ? "unknown-endpoint" : result.reason, message: result.detail });
+    this.answer({ type: "ok", requestId });
+  }
+
+  // --- output ------------------------------------------------------------------------------------
+
+  private answer(response: Answer): void {
+    this.push(response);
+  }
+
+  private push(response: SessionResponse): void {
+    if (this.closed) return;
+    this.outbox.push(encodeFrame(encodeSessionMessage(response)));
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.closed || this.outbox.length === 0) return;
+    const frames = this.outbox;
+    this.outbox = [];
+    this.connection.write(frames);
+    // A reader this far behind holds memory for everyone: disconnect it (NATS's slow consumer).
+    if (this.connection.bufferedBytes > limits.sessionBufferedBytesMax) this.close(`slow consumer: more than ${limits.sessionBufferedBytesMax} bytes waiting to be read`);
+  }
+
+  private unsubscribe(subscriptionId: number): void {
+    const subscription = this.subscriptions.get(subscriptionId);
+    if (!subscription) return;
+    this.subscriptions.delete(subscriptionId);
+    subscription.service.detach(subscription.subscriberId);
+  }
+
+  private closedBy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const subscriptionId of [...this.subscriptions.keys()]) this.unsubscribe(subscriptionId);
+    this.host.bus.unsubscribeAll(this);
+  }
+}
