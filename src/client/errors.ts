@@ -1,0 +1,18 @@
+import type { ErrorCode } from "../wire/session-codec.js";
+
+/** Codes the client library adds to the server's (see session-codec.ts). */
+export type ClientErrorCode = ErrorCode | "connection-lost" | "timeout" | "closed";
+
+/**
+ * Every failure the client library reports: `code` is stable (branch on it), `message` says
+ * what was wrong and what was expected.
+ */
+export class HoldfastError extends Error {
+  override name = "HoldfastError";
+  constructor(
+    readonly code: ClientErrorCode,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}
