@@ -5,15 +5,30 @@ import { ClusterClient } from "../client/cluster-client.js";
 import { ClusterFileError, readClusterFile, type ClusterFile } from "../services/member/cluster-file.js";
 import { startMember } from "../services/member/member.js";
 import { collectStatus, statusTable } from "./status-table.js";
-
-/** Exit codes scripts can rely on. */
-export const exitCodes = { ok: 0, failure: 1, usage: 2, noLeader: 3, diskFailure: 4 } as const;
+import { registerClientCommands } from "./client-commands.js";
+import { runDemo } from "./demo.js";
+import { collectRealmStatus, everyClusterHasLeader, realmStatusText } from "./realm-status.js";
+import { exitCodes, loadRealmOrExit } from "./realm-file.js";
+import { registerServerCommand } from "./server-command.js";
 
 const program = new Command()
   .name("holdfast")
   .description("Holdfast: fault-tolerant messaging and high availability")
   .showHelpAfterError()
+  .addHelpText("after", "\nExit codes: 0 ok, 1 failure, 2 usage or invalid file, 3 no leader, 4 disk failure, 5 refused by the server.")
   .exitOverride((error) => process.exit(error.exitCode === 0 ? exitCodes.ok : exitCodes.usage));
+
+program
+  .command("demo")
+  .description("run the demo realm: 3 server processes on loopback, one 3-service persistence cluster, a sample workload and a live status table, until Ctrl-C")
+  .option("--dir <path>", "where the demo keeps its data", ".holdfast/demo")
+  .option("--fresh", "delete the data directory first", false)
+  .action(async (options: { dir: string; fresh: boolean }) => {
+    await runDemo(options);
+  });
+
+registerServerCommand(program);
+registerClientCommands(program);
 
 const integer = (value: string): number => {
   const parsed = Number(value);
@@ -38,9 +53,9 @@ function clientFor(cluster: ClusterFile): ClusterClient {
 }
 
 program
-  .command("start")
-  .description("run a local 3-member cluster of real processes on loopback and show its live status until Ctrl-C")
-  .option("--dir <path>", "where the cluster keeps its data", ".holdfast/demo")
+  .command("consensus-demo")
+  .description("run a bare 3-member consensus cluster (no persistence service) on loopback with a live status table until Ctrl-C")
+  .option("--dir <path>", "where the cluster keeps its data", ".holdfast/consensus-demo")
   .option("--base-port <port>", "members use ports base+1.. (peers) and base+11.. (clients)", integer, 7100)
   .option("--fresh", "delete the data directory first", false)
   .action(async (options: { dir: string; basePort: number; fresh: boolean }) => {
@@ -84,10 +99,21 @@ program
 
 program
   .command("status")
-  .description("show every member's role, term, commit index, history and consistency; exit 3 when no leader")
-  .requiredOption("--cluster <file>", "cluster definition (JSON)")
-  .option("--json", "one JSON object per member", false)
-  .action(async (options: { cluster: string; json: boolean }) => {
+  .description("per cluster: each service's role, term, history, consistency and leader; per store: messages, bytes; per durable: backlog. Exit 3 when a cluster has no leader")
+  .option("--realm <file>", "realm definition: ask every server's admin port")
+  .option("--cluster <file>", "a bare consensus cluster file (JSON) instead")
+  .option("--json", "print JSON", false)
+  .action(async (options: { realm?: string; cluster?: string; json: boolean }) => {
+    if (options.realm !== undefined) {
+      const realm = await loadRealmOrExit(options.realm);
+      const rows = await collectRealmStatus(realm, 2000);
+      process.stdout.write(options.json ? `${JSON.stringify(rows)}\n` : `${realmStatusText(realm, rows)}\n`);
+      process.exit(everyClusterHasLeader(realm, rows) ? exitCodes.ok : exitCodes.noLeader);
+    }
+    if (options.cluster === undefined) {
+      process.stderr.write("status: give --realm <file> (or --cluster <file> for a bare consensus cluster)\n");
+      process.exit(exitCodes.usage);
+    }
     const cluster = loadCluster(options.cluster);
     const client = clientFor(cluster);
     const rows = await collectStatus(client, cluster.members.map((member) => member.id), 2000);

@@ -54,3 +54,21 @@ export function stopChild(child: ChildProcess, graceMs: number): Promise<void> {
     setTimeout(() => child.kill("SIGKILL"), graceMs).unref();
   });
 }
+
+export interface SpawnServerOptions {
+  readonly realmFile: string;
+  readonly name: string;
+  readonly dataDirectory: string;
+  readonly stdio?: "inherit" | "pipe" | "ignore";
+  readonly extraNodeArgs?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** Start one `holdfast server` as its own OS process (through tsx, like `npm start`). */
+export function spawnServer(options: SpawnServerOptions): ChildProcess {
+  const profileDirectory = process.env.HOLDFAST_PROFILE_DIR;
+  const profile = profileDirectory ? ["--cpu-prof", "--cpu-prof-dir", profileDirectory] : [];
+  const args = [...profile, ...(options.extraNodeArgs ?? []), "--import", "tsx", mainScript, "server", "--realm", options.realmFile, "--name", options.name, "--data", options.dataDirectory];
+  const stdio = options.stdio ?? "inherit";
+  return spawn(process.execPath, args, { stdio: ["ignore", stdio, stdio], env: options.env ?? process.env });
+}

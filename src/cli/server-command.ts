@@ -1,0 +1,33 @@
+import type { Command } from "commander";
+import { stderrLogger } from "../adapters/node/logger.js";
+import { startServer, type RunningServer } from "../services/server/server.js";
+import { exitCodes, loadRealmOrExit } from "./realm-file.js";
+
+export function registerServerCommand(program: Command): void {
+  program
+    .command("server")
+    .description("run one holdfast server: the bus, the client port, and the persistence services the realm assigns to it")
+    .requiredOption("--realm <file>", "realm definition (YAML)")
+    .requiredOption("--name <server>", "which server of the realm this process is")
+    .option("--data <dir>", "data directory (one subdirectory per persistence service)", ".holdfast/data")
+    .action(async (options: { realm: string; name: string; data: string }) => {
+      const realm = await loadRealmOrExit(options.realm);
+      const log = stderrLogger(`server ${options.name}`);
+      let server: RunningServer;
+      try {
+        server = await startServer({ realm, name: options.name, dataDirectory: options.data, log, onFailure: () => process.exit(exitCodes.diskFailure) });
+      } catch (error) {
+        log.error((error as Error).message);
+        process.exit(exitCodes.failure);
+      }
+      let stopping = false;
+      const stop = (signal: string): void => {
+        if (stopping) return;
+        stopping = true;
+        log.info(`${signal}: handing over leadership and stopping`);
+        void server.stop({ graceful: true }).then(() => process.exit(exitCodes.ok));
+      };
+      process.on("SIGTERM", () => stop("SIGTERM"));
+      process.on("SIGINT", () => stop("SIGINT"));
+    });
+}
