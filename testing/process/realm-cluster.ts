@@ -1,0 +1,157 @@
+import type { ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { spawnServer, stopChild } from "../../src/cli/spawn-member.js";
+import { silentLogger } from "../../src/adapters/node/logger.js";
+import { hashPassword } from "../../src/realm/passwords.js";
+import { parseRealmDefinition } from "../../src/realm/load.js";
+import type { RealmDefinition } from "../../src/realm/schema.js";
+import { startServer, type RunningServer } from "../../src/services/server/server.js";
+import type { ServerStatus } from "../../src/services/server/server-status.js";
+import { freePort } from "./free-port.js";
+
+export const testCredentials = { app: "test-app", user: "tester", password: "test-password" } as const;
+
+/** Cheap scrypt for tests (the cost is stored in the hash; production hashes use scryptCostNew). */
+const testScryptCost = { N: 2 ** 10, r: 8, p: 1 } as const;
+
+export interface RealmClusterOptions {
+  /** Extra realm parts merged in (stores, durables, endpoints…): the defaults are below. */
+  readonly stores?: RealmDefinition["stores"];
+  readonly durables?: RealmDefinition["durables"];
+  readonly endpoints?: RealmDefinition["endpoints"];
+  /** "process": each server its own OS process (kill -9 works); "in-process": faster to start. */
+  readonly mode: "process" | "in-process";
+  readonly keepLogLines?: number;
+}
+
+/**
+ * A realm of three holdfast servers on loopback hosting one three-service cluster `c1`, for
+ * tests and benchmarks. Only servers this fixture started are ever signalled.
+ */
+export class RealmCluster {
+  readonly children = new Map<string, ChildProcess>();
+  readonly inProcess = new Map<string, RunningServer>();
+  readonly logLines: string[] = [];
+
+  private constructor(
+    readonly directory: string,
+    readonly realm: RealmDefinition,
+    readonly realmFile: string,
+    private readonly options: RealmClusterOptions,
+  ) {}
+
+  static async start(options: RealmClusterOptions): Promise<RealmCluster> {
+    const directory = mkdtempSync(join(tmpdir(), "holdfast-realm-"));
+    const names = ["s1", "s2", "s3"];
+    const servers = [];
+    for (const name of names) servers.push({ name, site: "local", host: "127.0.0.1", ports: { client: await freePort(), peer: await freePort(), admin: await freePort() } });
+    const definition = {
+      sites: [{ name: "local" }],
+      servers,
+      clusters: [{ name: "c1", secret: randomBytes(16).toString("hex"), services: names.map((name, at) => ({ name: `c1-${name}`, server: name, weight: 3 - at })) }],
+      stores: options.stores ?? [
+        { name: "orders", cluster: "c1", limits: { messageBytesMax: 65_536, dynamicDurablesMax: 4 }, durableTemplates: [{ name: "worker", type: "shared" }] },
+        { name: "small", cluster: "c1", limits: { messages: 3 }, full: "reject-new" },
+        { name: "prices", cluster: "c1" },
+      ],
+      durables: options.durables ?? [
+        { name: "billing", store: "orders", type: "standard", ackWaitMs: 2000 },
+        { name: "small-reader", store: "small", type: "standard" },
+        { name: "latest", store: "prices", type: "last-value", keyField: "symbol" },
+        { name: "table", store: "prices", type: "map", keyField: "symbol" },
+      ],
+      endpoints: options.endpoints ?? [
+        { name: "orders-in", store: "orders" },
+        { name: "small-in", store: "small" },
+        { name: "prices-in", store: "prices" },
+      ],
+      applications: [{ name: testCredentials.app, endpoints: (options.endpoints ?? [{ name: "orders-in" }, { name: "small-in" }, { name: "prices-in" }]).map((e) => e.name) }],
+      users: [
+        { name: testCredentials.user, password: await hashPassword(testCredentials.password, testScryptCost), permissions: [{ application: testCredentials.app, actions: ["publish", "subscribe"] }] },
+        { name: "reader", password: await hashPassword("reader-password", testScryptCost), permissions: [{ application: testCredentials.app, actions: ["subscribe"] }] },
+      ],
+    };
+    const text = stringify(definition);
+    const parsed = parseRealmDefinition(text, "test realm");
+    if (!parsed.ok) throw new Error(`test realm invalid: ${JSON.stringify(parsed.errors)}`);
+    const realmFile = join(directory, "realm.yaml");
+    writeFileSync(realmFile, text);
+    const cluster = new RealmCluster(directory, parsed.realm, realmFile, options);
+    for (const name of names) await cluster.startServer(name);
+    return cluster;
+  }
+
+  get addresses(): string[] {
+    return this.realm.servers.map((server) => `${server.host}:${server.ports.client}`);
+  }
+
+  async startServer(name: string): Promise<void> {
+    const dataDirectory = join(this.directory, name);
+    if (this.options.mode === "in-process") {
+      this.inProcess.set(name, await startServer({ realm: this.realm, name, dataDirectory, log: silentLogger }));
+      return;
+    }
+    const child = spawnServer({ realmFile: this.realmFile, name, dataDirectory, stdio: "pipe" });
+    const keep = this.options.keepLogLines ?? 400;
+    child.stderr?.on("data", (chunk: Buffer) => {
+      this.logLines.push(...chunk.toString().trimEnd().split("\n"));
+      if (this.logLines.length > keep) this.logLines.splice(0, this.logLines.length - keep);
+    });
+    child.stdout?.resume();
+    this.children.set(name, child);
+  }
+
+  /** kill -9 (process mode) or an abrupt stop (in-process mode). */
+  async kill(name: string): Promise<void> {
+    const running = this.inProcess.get(name);
+    if (running) {
+      this.inProcess.delete(name);
+      await running.stop({ graceful: false });
+      return;
+    }
+    const child = this.children.get(name);
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.kill("SIGKILL");
+    await exited;
+  }
+
+  async status(name: string): Promise<ServerStatus | null> {
+    const running = this.inProcess.get(name);
+    if (running) return running.status();
+    const server = this.realm.servers.find((candidate) => candidate.name === name);
+    if (!server) return null;
+    try {
+      const response = await fetch(`http://${server.host}:${server.ports.admin}/api/v1/status`, { signal: AbortSignal.timeout(1000) });
+      return (await response.json()) as ServerStatus;
+    } catch {
+      return null;
+    }
+  }
+
+  /** The server whose service leads c1 (with a commit in its term), waiting for one. */
+  async waitForLeader(timeoutMs = 20_000, exclude: readonly string[] = []): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      for (const server of this.realm.servers) {
+        if (exclude.includes(server.name)) continue;
+        const status = await this.status(server.name);
+        const service = status?.services.find((candidate) => candidate.cluster === "c1");
+        if (service?.role === "leader" && service.consistency === "up-to-date" && service.commitIndex > 0) return server.name;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`no leader within ${timeoutMs} ms\n${this.logLines.slice(-40).join("\n")}`);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.inProcess.values()].map((server) => server.stop({ graceful: false })));
+    this.inProcess.clear();
+    await Promise.all([...this.children.values()].map((child) => stopChild(child, 3000)));
+    rmSync(this.directory, { recursive: true, force: true });
+  }
+}
