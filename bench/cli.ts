@@ -2,8 +2,12 @@
  * `npm run bench -- <name> [options]`. Each benchmark prints one JSON line per figure
  * ({"name", "value", "unit", ...}) and then a readable summary.
  */
-const benchmarks: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
-  consensus: () => import("./consensus.js"),
+const benchmarks: Record<string, () => Promise<(args: string[]) => Promise<void>>> = {
+  consensus: async () => (await import("./consensus.js")).run,
+  publish: async () => (await import("./persistence.js")).publishBench,
+  consume: async () => (await import("./persistence.js")).consumeBench,
+  "persistence-state": async () => (await import("./persistence-state.js")).persistenceStateBench,
+  "bus-match": async () => (await import("./bus-match.js")).busMatchBench,
 };
 
 const [name, ...args] = process.argv.slice(2);
@@ -11,6 +15,6 @@ if (!name || !(name in benchmarks)) {
   process.stderr.write(`usage: npm run bench -- <${Object.keys(benchmarks).join("|")}> [options]\n`);
   process.exit(2);
 }
-const benchmark = await benchmarks[name]!();
-await benchmark.run(args);
+const run = await benchmarks[name]!();
+await run(args);
 process.exit(0);
