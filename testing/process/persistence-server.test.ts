@@ -210,9 +210,13 @@ describe("bad input gets a clear error and everyone else is served", () => {
     for (const bytes of [encodeFrame(new Uint8Array([0xc1, 0xff, 0x00])), headerClaiming(limits.frameBytesMax * 2)]) {
       const socket = netConnect({ host: address.host, port: address.ports.client });
       const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+      let received = 0;
       socket.on("error", () => {});
+      socket.on("data", (chunk: Buffer) => (received += chunk.length));
       socket.write(bytes);
-      await closed;
+      const timedOut = await Promise.race([closed.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), 15_000))]);
+      if (timedOut) socket.destroy();
+      expect({ timedOut, frameBytes: bytes.length, connecting: socket.connecting, received }).toMatchObject({ timedOut: false });
     }
     // Others are still served.
     const confirm = await client.publisher("orders-in").publish({ subject: "ORDERS.EU.after-garbage" });
