@@ -58,7 +58,9 @@ export class PublisherWindow {
   }
 
   rememberStored(sequence: number, storeSequence: number): void {
-    this.ring[this.slotFor(sequence)] = storeSequence;
+    // The slot first: slotFor may replace this.ring (grow), and `this.ring[...] =` reads it before.
+    const slot = this.slotFor(sequence);
+    this.ring[slot] = storeSequence;
   }
 
   rememberRejected(sequence: number, rejection: Rejection): void {
