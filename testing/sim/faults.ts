@@ -1,6 +1,23 @@
 import type { Prng } from "../../src/kernel/prng.js";
-import type { NetworkFaults } from "./network.js";
-import type { SimMember, Simulation } from "./simulation.js";
+import type { Network, NetworkFaults } from "./network.js";
+import type { Scheduler } from "./scheduler.js";
+import type { SimMember } from "./simulation.js";
+import type { Trace } from "./trace.js";
+
+/** What faults touch of a member: the consensus simulation's, or another over the same pieces. */
+export type FaultMember = Pick<SimMember, "id" | "disk" | "state" | "replica" | "incarnation">;
+
+/** What faults need of a simulation (`Simulation`, or testing/sim/persistence's). */
+export interface FaultTarget {
+  readonly scheduler: Scheduler;
+  readonly network: Network;
+  readonly trace: Trace;
+  readonly members: readonly FaultMember[];
+  start(member: FaultMember): void;
+  crash(member: FaultMember, tornWrites: boolean): void;
+  pause(member: FaultMember): void;
+  resume(member: FaultMember): void;
+}
 
 type FaultKind = "partition" | "one-way" | "heal" | "network" | "crash" | "pause" | "wipe" | "flip" | "transfer";
 
@@ -37,11 +54,11 @@ export class FaultInjector {
   injected = 0;
   private running = false;
   /** The member whose disk is damaged and not yet healed, and whether it restarted since. */
-  private damaged: { member: SimMember; restartedAtCommit: number | null } | null = null;
+  private damaged: { member: FaultMember; restartedAtCommit: number | null } | null = null;
 
   private readonly weights: ReadonlyArray<readonly [FaultKind, number]>;
 
-  constructor(private readonly sim: Simulation, private readonly random: Prng, mix: FaultMix = "default") {
+  constructor(private readonly sim: FaultTarget, private readonly random: Prng, mix: FaultMix = "default") {
     this.weights = weightsByMix[mix];
   }
 
@@ -206,16 +223,16 @@ export class FaultInjector {
   }
 
   /** An up member that says it leads (the first, if a deposed one still thinks so too). */
-  private leader(): SimMember | undefined {
+  private leader(): FaultMember | undefined {
     return this.sim.members.find((member) => member.state === "up" && member.replica?.status().role === "leader");
   }
 
-  private pickRunning(): SimMember | null {
+  private pickRunning(): FaultMember | null {
     const running = this.sim.members.filter((member) => member.state !== "down");
     return running.length === 0 ? null : this.random.pick(running);
   }
 
-  private restartLater(member: SimMember): void {
+  private restartLater(member: FaultMember): void {
     this.sim.scheduler.schedule(this.random.int(100, 3000), null, () => {
       if (member.state !== "down") return;
       this.sim.start(member);
@@ -225,7 +242,7 @@ export class FaultInjector {
   }
 
   /** A restart over a damaged disk starts its healing: it must catch up to today's commits. */
-  restarted(member: SimMember): void {
+  restarted(member: FaultMember): void {
     const damaged = this.damaged;
     if (damaged === null || damaged.member !== member) return;
     let commit = 0;
