@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { describeFailure, runSeeds } from "./run-seeds.js";
 import { Simulation } from "./simulation.js";
+import { persistenceCli } from "./persistence/run-persistence-seeds.js";
 
 /**
  * npm run sim -- --seeds 500            seeds 1..500
@@ -20,6 +21,10 @@ const { values } = parseArgs({
     quick: { type: "boolean", default: false },
     "unsafe-reads-ignore-lease": { type: "boolean", default: false },
     mix: { type: "string", default: "default" },
+    // --persistence: the persistence state machine and delivery engine over consensus
+    // (persistence/README.md); --engine-after-commit-in-term demonstrates a fix it found.
+    persistence: { type: "boolean", default: false },
+    "engine-after-commit-in-term": { type: "boolean", default: false },
   },
 });
 
@@ -33,6 +38,13 @@ const mix = values.mix;
 if (mix !== "default" && mix !== "transfers") {
   console.error(`--mix must be default or transfers, not ${mix}`);
   process.exit(2);
+}
+
+if (values.persistence) {
+  process.exit(persistenceCli({
+    members, quick: values.quick, engineAfterCommitInTerm: values["engine-after-commit-in-term"],
+    ...(values.seed === undefined ? {} : { seed: Number(values.seed) }), from: Number(values.from ?? 1), count: Number(values.seeds ?? 100),
+  }));
 }
 
 if (values.seed !== undefined) {

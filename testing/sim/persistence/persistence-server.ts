@@ -55,6 +55,12 @@ export class PersistenceServer {
     private readonly scheduler: Scheduler,
     private readonly history: PersistenceHistory,
     private readonly note: (text: string) => void,
+    /**
+     * Not what the service does (see README.md, findings): start the engine only once this
+     * leader has applied through the first entry of its term, so its view holds every ack
+     * committed before it.
+     */
+    private readonly engineAfterCommitInTerm = false,
   ) {
     this.application = new PersistenceApplication(state);
     this.application.listener = {
@@ -148,8 +154,10 @@ export class PersistenceServer {
       case "role-changed":
         this.term = notification.term;
         this.leaderId = notification.leaderId;
-        if (notification.role === "leader" && this.engine === null) this.startLeading();
-        else if (notification.role !== "leader") this.stopLeading(`${this.member} no longer leads`);
+        if (notification.role === "leader" && this.engine === null) {
+          if (this.engineAfterCommitInTerm) this.startWhenCaughtUp(this.term, this.replica?.status().history.index ?? 0);
+          else this.startLeading();
+        } else if (notification.role !== "leader") this.stopLeading(`${this.member} no longer leads`);
         return;
       default:
         return;
@@ -174,6 +182,17 @@ export class PersistenceServer {
       if (answer.ok) this.history.add({ kind: "ack-ok", timeMs: this.scheduler.now(), engine: engineId, durable, sequences, index: answer.index, deadLetter: false });
       reply(answer);
     });
+  }
+
+  /** Checks each heartbeat until the term's first entry (index `firstIndex`) is applied here. */
+  private startWhenCaughtUp(term: number, firstIndex: number): void {
+    const status = this.replica?.status();
+    if (status === undefined || status.role !== "leader" || status.term !== term || this.engine !== null) return;
+    if (this.state.appliedIndex >= firstIndex) {
+      this.startLeading();
+      return;
+    }
+    this.scheduler.schedule(10, this.owner, () => this.startWhenCaughtUp(term, firstIndex));
   }
 
   private startLeading(): void {

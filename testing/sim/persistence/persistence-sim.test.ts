@@ -1,0 +1,55 @@
+import { describe, expect, it } from "vitest";
+import { describePersistenceFailure, PersistenceSimulation } from "./persistence-simulation.js";
+import { runPersistenceSeeds } from "./run-persistence-seeds.js";
+
+/**
+ * Seeds on which the simulator finds the two delivery findings of README.md ("Findings"): a
+ * new leader's engine delivering from a state that has not yet applied acks committed in the
+ * previous term, and a deposed leader (paused or cut off) delivering until it hears of the new
+ * term. Kept out of the CI ranges until the service is fixed; each still replays the finding.
+ */
+const knownFindingSeeds: Readonly<Record<number, readonly number[]>> = {
+  3: [16, 49, 51, 95, 140],
+  5: [23],
+};
+
+function ciSeeds(count: number, members: number): number[] {
+  const known = new Set(knownFindingSeeds[members] ?? []);
+  return Array.from({ length: count }, (_, i) => i + 1).filter((seed) => !known.has(seed));
+}
+
+describe("persistence over consensus, simulated (seeded; replay: npm run sim -- --persistence --seed S --members M --quick)", () => {
+  for (const [members, count] of [[3, 150], [5, 50]] as const) {
+    it(`${count} seeds with ${members} members: no checker finds a violation`, () => {
+      const summary = runPersistenceSeeds(ciSeeds(count, members), { members, quick: true, engineAfterCommitInTerm: false });
+      const report = summary.failures.map((result) => describePersistenceFailure(result, members)).join("\n\n");
+      if (report !== "") console.log(report);
+      expect(summary.failures.map((result) => result.seed), report).toEqual([]);
+    }, 60_000);
+  }
+
+  it("a seed replays exactly: the same trace and history", () => {
+    const run = () => new PersistenceSimulation({ seed: 7, members: 3, quick: true, fullTrace: true }).run();
+    const first = run();
+    const second = run();
+    expect(first.trace.length).toBeGreaterThan(100);
+    expect(second.trace).toEqual(first.trace);
+    expect(second.stats).toEqual(first.stats);
+  });
+
+  it("the workload does what the checkers need: confirmed publishes, deliveries, redeliveries, acks, map writes", () => {
+    const result = new PersistenceSimulation({ seed: 1, members: 3, quick: true, fullTrace: false }).run();
+    const history = result.stats.history;
+    expect(result.violations).toEqual([]);
+    expect(history["publish-ok"] ?? 0).toBeGreaterThan(50);
+    expect(history["delivery"] ?? 0).toBeGreaterThan(history["publish-ok"] ?? 0);
+    expect(history["ack-ok"] ?? 0).toBeGreaterThan(50);
+    expect(history["map-ok"] ?? 0).toBeGreaterThan(5);
+    expect(history["detach"] ?? 0).toBeGreaterThan(0);
+  });
+
+  it("known finding: seed 16 (3 members) delivers a message again after its ack was confirmed", () => {
+    const result = new PersistenceSimulation({ seed: 16, members: 3, quick: true, fullTrace: false }).run();
+    expect(result.violations.map((violation) => violation.checker)).toContain("no-delivery-after-ack");
+  });
+});
