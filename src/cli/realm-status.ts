@@ -53,7 +53,13 @@ export function realmStatusText(realm: RealmDefinition, rows: readonly ServerSta
     if (leader) {
       const storeRows = leader.stores.flatMap((store) => [
         [store.name, "", String(store.messages), String(store.bytes), String(store.lastSequence)],
-        ...store.durables.map((durable) => ["", `${durable.name} (${durable.type}${durable.dynamic ? ", dynamic" : ""})`, `backlog ${durable.backlog}`, "", ""]),
+        ...store.durables.map((durable) => [
+          "",
+          `${durable.name} (${durable.type}${durable.dynamic ? ", dynamic" : ""})`,
+          `backlog ${durable.backlog}${durable.unacked === null ? "" : `, unacked ${durable.unacked}, subscribers ${durable.subscribers}`}`,
+          "",
+          "",
+        ]),
       ]);
       sections.push(table(["store", "durable", "messages", "bytes", "last sequence"], storeRows));
     } else {

@@ -78,6 +78,8 @@ export const limits = {
   sessionBufferedBytesMax: 64 * 1024 * 1024,
   /** Messages a publisher sends in one request (one log entry). */
   publishItemsPerRequestMax: 256,
+  /** While idle, the leader advances log time this often (stores with an age limit). */
+  logTimeTickIntervalMs: 1000,
   /** Map entries in one iterate page. */
   mapEntriesPerPageMax: 4096,
   /** A client waits this long for the hello answer (scrypt takes about a second). */

@@ -69,6 +69,7 @@ export class PersistenceService {
   private readonly subscribers = new Map<string, SubscriberHandle>();
   private pollScheduled = false;
   private pollTimer: NodeJS.Timeout | null = null;
+  private tickTimer: NodeJS.Timeout | null = null;
   private lastSnapshotIndex = 0;
   private snapshotScheduled = false;
   private readonly leaderListeners: ((leaderId: string | null) => void)[] = [];
@@ -140,6 +141,11 @@ export class PersistenceService {
 
   status(): MemberStatus {
     return this.replica.status();
+  }
+
+  /** Leader only: per durable, subscribers and messages delivered but not yet acked. */
+  deliveryStats(): ReturnType<DeliveryEngine["stats"]> | null {
+    return this.engine?.stats() ?? null;
   }
 
   get emptyReason(): string | null {
@@ -266,6 +272,7 @@ export class PersistenceService {
     if (role === "leader" && this.engine === null) {
       this.application.recordResults = true;
       this.engine = new DeliveryEngine(this.application.state);
+      this.scheduleTick();
     } else if (role !== "leader") {
       this.stopLeading(`service ${this.name} is no longer the leader of ${this.cluster}`);
     }
@@ -275,9 +282,25 @@ export class PersistenceService {
     }
   }
 
+  /**
+   * Age limits act on log time, which moves only with commands: while a store with an age
+   * limit sees no traffic, the leader writes a tick now and then so old messages still go.
+   */
+  private scheduleTick(): void {
+    if (this.tickTimer !== null || !this.application.state.stores().some((store) => store.config.limits.ageMs !== undefined)) return;
+    this.tickTimer = setTimeout(() => {
+      this.tickTimer = null;
+      if (this.engine === null || this.stopped) return;
+      if (this.nowMs() - this.application.state.logTimeMs >= limits.logTimeTickIntervalMs) void this.propose({ type: "tick", atMs: this.nowMs() });
+      this.scheduleTick();
+    }, limits.logTimeTickIntervalMs);
+  }
+
   private stopLeading(reason: string): void {
     if (this.engine === null) return;
     this.engine = null;
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.tickTimer = null;
     this.application.recordResults = false;
     this.application.dropResults();
     if (this.pollTimer) clearTimeout(this.pollTimer);

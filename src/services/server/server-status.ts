@@ -24,7 +24,8 @@ export interface ServiceStatus {
     readonly messages: number;
     readonly bytes: number;
     readonly lastSequence: number;
-    readonly durables: readonly { readonly name: string; readonly type: string; readonly dynamic: boolean; readonly backlog: number }[];
+    /** `unacked` and `subscribers` are known on the leader only (null elsewhere). */
+    readonly durables: readonly { readonly name: string; readonly type: string; readonly dynamic: boolean; readonly backlog: number; readonly unacked: number | null; readonly subscribers: number | null }[];
   }[];
 }
 
@@ -50,6 +51,7 @@ export function serverStatus(realm: RealmDefinition, server: string, services: r
     process: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, uptimeMs: Math.round(process.uptime() * 1000) },
     services: services.map((service) => {
       const status = service.status();
+      const delivery = service.deliveryStats();
       return {
         cluster: service.cluster,
         service: service.name,
@@ -65,7 +67,17 @@ export function serverStatus(realm: RealmDefinition, server: string, services: r
           messages: store.messages,
           bytes: store.bytes,
           lastSequence: store.lastSequence,
-          durables: service.view.durables(store.name).map((durable) => ({ name: durable.name, type: durable.settings.type, dynamic: durable.dynamic, backlog: durable.backlog })),
+          durables: service.view.durables(store.name).map((durable) => {
+            const live = delivery?.durables.find((candidate) => candidate.store === store.name && candidate.durable === durable.name);
+            return {
+              name: durable.name,
+              type: durable.settings.type,
+              dynamic: durable.dynamic,
+              backlog: durable.backlog,
+              unacked: delivery === null ? null : (live?.inFlight ?? 0),
+              subscribers: delivery === null ? null : (live?.subscribers.length ?? 0),
+            };
+          }),
         })),
       };
     }),
