@@ -78,6 +78,8 @@ export const limits = {
   sessionBufferedBytesMax: 64 * 1024 * 1024,
   /** Messages a publisher sends in one request (one log entry). */
   publishItemsPerRequestMax: 256,
+  /** A leader whose lease check failed tries again to deliver after this long. */
+  deliveryLeaseRetryMs: 20,
   /** While idle, the leader advances log time this often (stores with an age limit). */
   logTimeTickIntervalMs: 1000,
   /** Map entries in one iterate page. */

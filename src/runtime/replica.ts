@@ -148,6 +148,11 @@ export class Replica {
     return this.node.status();
   }
 
+  /** Leading with a valid lease now (synchronous; see lease.ts `leaseHeld`). */
+  holdsLease(): boolean {
+    return !this.stopped && this.node.leaseHeld(this.options.clock.nowMs());
+  }
+
   get isStopped(): boolean {
     return this.stopped;
   }

@@ -24,7 +24,6 @@ const { values } = parseArgs({
     // --persistence: the persistence state machine and delivery engine over consensus
     // (persistence/README.md); --engine-after-commit-in-term demonstrates a fix it found.
     persistence: { type: "boolean", default: false },
-    "engine-after-commit-in-term": { type: "boolean", default: false },
   },
 });
 
@@ -42,7 +41,7 @@ if (mix !== "default" && mix !== "transfers") {
 
 if (values.persistence) {
   process.exit(persistenceCli({
-    members, quick: values.quick, engineAfterCommitInTerm: values["engine-after-commit-in-term"],
+    members, quick: values.quick,
     ...(values.seed === undefined ? {} : { seed: Number(values.seed) }), from: Number(values.from ?? 1), count: Number(values.seeds ?? 100),
   }));
 }

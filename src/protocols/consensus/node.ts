@@ -5,7 +5,7 @@ import type { Notification, Ready } from "./effects.js";
 import { forceQuorum } from "./force-quorum.js";
 import type { Input, RecoveredState } from "./inputs.js";
 import { startTransfer } from "./leadership-transfer.js";
-import { isUpToDateNow } from "./lease.js";
+import { isUpToDateNow, leaseHeld } from "./lease.js";
 import { changeMembership } from "./membership.js";
 import { NodeState } from "./node-state.js";
 import type { ConsensusOptions } from "./options.js";
@@ -61,6 +61,11 @@ export class ConsensusNode {
 
   takeReady(): Ready {
     return this.state.ready.take();
+  }
+
+  /** See lease.ts `leaseHeld`: may this leader act alone at `nowMs`? A pure query. */
+  leaseHeld(nowMs: number): boolean {
+    return leaseHeld(this.state, nowMs);
   }
 
   status(): MemberStatus {

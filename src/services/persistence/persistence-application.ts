@@ -9,6 +9,8 @@ export interface AppliedListener {
   applied(index: number, command: Command, result: CommandResult): void;
   /** The whole state was replaced (a snapshot from the leader or from disk). */
   restored(): void;
+  /** A batch of entries (commands or not) was applied: the applied index moved. */
+  batchApplied?(): void;
 }
 
 /**
@@ -44,6 +46,7 @@ export class PersistenceApplication implements ReplicaApplication {
       if (this.recordResults) this.results.set(entry.index, result);
       this.listener?.applied(entry.index, decoded.command, result);
     }
+    this.listener?.batchApplied?.();
   }
 
   /** The result of the entry at `index`, once: the proposer relays it to its client. */

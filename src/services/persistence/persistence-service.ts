@@ -9,11 +9,13 @@ import type { Notification } from "../../protocols/consensus/effects.js";
 import { consensusOptions, type ConsensusOptions } from "../../protocols/consensus/options.js";
 import type { MemberStatus } from "../../protocols/consensus/types.js";
 import { encodeCommand } from "../../protocols/persistence/command-codec.js";
-import { DeliveryEngine, type Delivery } from "../../protocols/persistence/delivery/delivery-engine.js";
 import { createPersistenceState } from "../../protocols/persistence/persistence-state.js";
 import type { ClusterStoresConfig, Command, CommandResult, PersistenceView } from "../../protocols/persistence/state-types.js";
 import { Replica } from "../../runtime/replica.js";
 import { PersistenceApplication } from "./persistence-application.js";
+import { DeliveryDriver, type DriverAttachResult, type SubscriberHandle } from "./delivery-driver.js";
+
+export type { SubscriberHandle } from "./delivery-driver.js";
 
 export interface PersistenceServiceOptions {
   readonly cluster: string;
@@ -40,14 +42,6 @@ export type ProposeFailure =
 
 export type ProposeOutcome = { readonly ok: true; readonly index: number; readonly result: CommandResult } | ProposeFailure;
 
-export interface SubscriberHandle {
-  readonly subscriberId: string;
-  /** Deliveries for this subscriber, in the order the engine chose. */
-  deliver(deliveries: readonly Delivery[]): void;
-  /** This service stopped leading: the subscriber must find the new leader and subscribe again. */
-  lost(reason: string): void;
-}
-
 /**
  * One persistence service: a consensus member whose replicated application is the persistence
  * state machine, plus, while it leads, the delivery engine that hands messages to subscribers.
@@ -65,10 +59,9 @@ export class PersistenceService {
   private queuedIds: number[] = [];
   private queuedData: Uint8Array[] = [];
   private proposeScheduled = false;
-  private engine: DeliveryEngine | null = null;
-  private readonly subscribers = new Map<string, SubscriberHandle>();
-  private pollScheduled = false;
-  private pollTimer: NodeJS.Timeout | null = null;
+  /** Leading (proposals accepted); deliveries start later, see DeliveryDriver. */
+  private leading = false;
+  private readonly delivery: DeliveryDriver;
   private tickTimer: NodeJS.Timeout | null = null;
   private lastSnapshotIndex = 0;
   private snapshotScheduled = false;
@@ -84,6 +77,16 @@ export class PersistenceService {
     this.fileSystem = fileSystem;
     this.application = application;
     this.replica = replicaOf(this);
+    this.delivery = new DeliveryDriver(application.state, {
+      now: () => this.nowMs(),
+      defer: (callback) => setImmediate(callback),
+      setTimer: (delayMs, callback) => {
+        const timer = setTimeout(callback, delayMs);
+        return { cancel: () => clearTimeout(timer) };
+      },
+      holdsLease: () => this.replica.holdsLease(),
+      propose: (command) => void this.propose(command),
+    });
   }
 
   static async start(options: PersistenceServiceOptions): Promise<PersistenceService> {
@@ -118,7 +121,8 @@ export class PersistenceService {
       application,
     );
     application.listener = {
-      applied: (_index, command, result) => service.applied(command, result),
+      applied: (_index, command) => service.delivery.applied(command),
+      batchApplied: () => service.appliedBatch(),
       restored: () => service.restored(),
     };
     if (service.replica.emptyReason) options.log.warn(`${options.name}: starting empty (${service.replica.emptyReason}); it will not vote until it has caught up`);
@@ -131,8 +135,9 @@ export class PersistenceService {
     return this.application.state;
   }
 
+  /** Leading with deliveries running: persistence requests are served here. */
   get isLeader(): boolean {
-    return this.engine !== null;
+    return this.leading;
   }
 
   get currentLeaderId(): string | null {
@@ -144,8 +149,8 @@ export class PersistenceService {
   }
 
   /** Leader only: per durable, subscribers and messages delivered but not yet acked. */
-  deliveryStats(): ReturnType<DeliveryEngine["stats"]> | null {
-    return this.engine?.stats() ?? null;
+  deliveryStats(): ReturnType<DeliveryDriver["stats"]> {
+    return this.delivery.stats();
   }
 
   get emptyReason(): string | null {
@@ -163,7 +168,7 @@ export class PersistenceService {
    * with why not. Commands from one event-loop turn go to consensus as one batch.
    */
   propose(command: Command): Promise<ProposeOutcome> {
-    if (this.stopped || this.engine === null) return Promise.resolve({ ok: false, reason: "not-leader", leaderId: this.leaderId });
+    if (this.stopped || !this.leading) return Promise.resolve({ ok: false, reason: "not-leader", leaderId: this.leaderId });
     const data = encodeCommand(command);
     if (data.length > limits.proposalBytesMax) return Promise.resolve({ ok: false, reason: "too-large", leaderId: this.leaderId });
     const proposalId = this.nextProposalId++;
@@ -185,26 +190,16 @@ export class PersistenceService {
 
   // --- subscribers (leader only) ----------------------------------------------------------------
 
-  attach(handle: SubscriberHandle, store: string, durable: string, prefetch: number): ReturnType<DeliveryEngine["attach"]> | { ok: false; reason: "not-leader"; detail: string } {
-    if (this.engine === null) return { ok: false, reason: "not-leader", detail: `service ${this.name} is not the leader of ${this.cluster}` };
-    const result = this.engine.attach(this.nowMs(), { subscriberId: handle.subscriberId, store, durable, prefetch });
-    if (result.ok) {
-      this.subscribers.set(handle.subscriberId, handle);
-      this.schedulePoll();
-    }
-    return result;
+  attach(handle: SubscriberHandle, store: string, durable: string, prefetch: number): DriverAttachResult {
+    return this.delivery.attach(handle, store, durable, prefetch);
   }
 
   detach(subscriberId: string): void {
-    if (!this.subscribers.delete(subscriberId)) return;
-    this.engine?.detach(this.nowMs(), subscriberId);
-    this.schedulePoll();
+    this.delivery.detach(subscriberId);
   }
 
   credit(subscriberId: string, count: number): void {
-    if (!this.subscribers.has(subscriberId)) return;
-    this.engine?.credit(subscriberId, count);
-    this.schedulePoll();
+    this.delivery.credit(subscriberId, count);
   }
 
   stop(): void {
@@ -269,9 +264,11 @@ export class PersistenceService {
 
   private roleChanged(role: string, leaderId: string | null, term: number): void {
     this.log.info(`${this.name}: ${role} in term ${term}${leaderId ? ` (leader ${leaderId})` : ""}`);
-    if (role === "leader" && this.engine === null) {
+    if (role === "leader" && !this.leading) {
+      this.leading = true;
       this.application.recordResults = true;
-      this.engine = new DeliveryEngine(this.application.state);
+      // The term's first entry (its no-op) is the last one in the log when leadership begins.
+      this.delivery.becameLeader(term, this.replica.status().history.index);
       this.scheduleTick();
     } else if (role !== "leader") {
       this.stopLeading(`service ${this.name} is no longer the leader of ${this.cluster}`);
@@ -290,32 +287,24 @@ export class PersistenceService {
     if (this.tickTimer !== null || !this.application.state.stores().some((store) => store.config.limits.ageMs !== undefined)) return;
     this.tickTimer = setTimeout(() => {
       this.tickTimer = null;
-      if (this.engine === null || this.stopped) return;
+      if (!this.leading || this.stopped) return;
       if (this.nowMs() - this.application.state.logTimeMs >= limits.logTimeTickIntervalMs) void this.propose({ type: "tick", atMs: this.nowMs() });
       this.scheduleTick();
     }, limits.logTimeTickIntervalMs);
   }
 
   private stopLeading(reason: string): void {
-    if (this.engine === null) return;
-    this.engine = null;
+    if (!this.leading) return;
+    this.leading = false;
     if (this.tickTimer) clearTimeout(this.tickTimer);
     this.tickTimer = null;
     this.application.recordResults = false;
     this.application.dropResults();
-    if (this.pollTimer) clearTimeout(this.pollTimer);
-    this.pollTimer = null;
-    const handles = [...this.subscribers.values()];
-    this.subscribers.clear();
-    for (const handle of handles) handle.lost(reason);
+    this.delivery.stoppedLeading(reason);
   }
 
-  private applied(command: Command, result: CommandResult): void {
-    if (this.engine !== null) {
-      // Dead-letter moves take messages out of the durable just as acks do.
-      if (command.type === "ack" || command.type === "dead-letter") this.engine.acked(command.store, command.durable, command.sequences);
-      this.schedulePoll();
-    }
+  private appliedBatch(): void {
+    this.delivery.appliedBatch();
     if (!this.snapshotScheduled && this.application.state.appliedIndex - this.lastSnapshotIndex >= limits.snapshotEntriesInterval) {
       // Not from inside apply: the replica is mid-drain.
       this.snapshotScheduled = true;
@@ -327,38 +316,9 @@ export class PersistenceService {
   }
 
   private restored(): void {
-    if (this.engine === null) return;
     // The state jumped: start deliveries over from it (the engine's cursors are stale).
-    this.stopLeading("the service's state was replaced by a snapshot");
-  }
-
-  private schedulePoll(): void {
-    if (this.pollScheduled || this.engine === null) return;
-    this.pollScheduled = true;
-    setImmediate(() => this.poll());
-  }
-
-  private poll(): void {
-    this.pollScheduled = false;
-    const engine = this.engine;
-    if (engine === null) return;
-    const now = this.nowMs();
-    const { deliveries, proposals, more } = engine.poll(now);
-    if (deliveries.length > 0) {
-      const bySubscriber = new Map<string, Delivery[]>();
-      for (const delivery of deliveries) {
-        const list = bySubscriber.get(delivery.subscriberId);
-        if (list) list.push(delivery);
-        else bySubscriber.set(delivery.subscriberId, [delivery]);
-      }
-      for (const [subscriberId, list] of bySubscriber) this.subscribers.get(subscriberId)?.deliver(list);
-    }
-    for (const proposal of proposals) void this.propose(proposal);
-    if (this.pollTimer) clearTimeout(this.pollTimer);
-    this.pollTimer = null;
-    const next = engine.nextDeadlineMs();
-    if (next !== null) this.pollTimer = setTimeout(() => this.schedulePoll(), Math.max(1, next - now));
-    // More may be ready (the engine bounds each poll for fairness).
-    if (more) this.schedulePoll();
+    if (!this.leading) return;
+    this.delivery.stoppedLeading("the service's state was replaced by a snapshot");
+    this.delivery.becameLeader(this.replica.status().term, this.application.state.appliedIndex);
   }
 }

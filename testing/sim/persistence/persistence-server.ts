@@ -1,9 +1,9 @@
 import type { Notification } from "../../../src/protocols/consensus/effects.js";
 import { encodeCommand } from "../../../src/protocols/persistence/command-codec.js";
-import { DeliveryEngine, type AttachResult, type Delivery } from "../../../src/protocols/persistence/delivery/delivery-engine.js";
+import type { AttachResult, Delivery } from "../../../src/protocols/persistence/delivery/delivery-engine.js";
 import type { Command, CommandResult, PersistenceState } from "../../../src/protocols/persistence/state-types.js";
-import type { TimerHandle } from "../../../src/runtime/ports.js";
 import type { Replica } from "../../../src/runtime/replica.js";
+import { DeliveryDriver } from "../../../src/services/persistence/delivery-driver.js";
 import { PersistenceApplication } from "../../../src/services/persistence/persistence-application.js";
 import type { EventOwner, Scheduler } from "../scheduler.js";
 import { messageIdOf } from "./persistence-messages.js";
@@ -26,24 +26,24 @@ export interface SubscriberPort {
 
 /**
  * One incarnation of a simulated persistence service: the replica's application is the real
- * `PersistenceApplication` over the real state; while it leads, a `DeliveryEngine` driven as
- * src/services/persistence/persistence-service.ts drives it (new engine on becoming leader,
- * dropped with its subscribers on losing it; after applies: `acked` for ack and dead-letter
- * commands, then `poll`; a timer at `nextDeadlineMs()`), with the scheduler in place of
+ * `PersistenceApplication` over the real state, and deliveries go through the real
+ * `DeliveryDriver` (the service's code: the engine starts once the leader applied its term's
+ * first entry, and each poll first confirms the lease), with the scheduler in place of
  * setImmediate/setTimeout. Its events belong to `owner`, so a pause holds them and a crash
  * drops them.
  */
 export class PersistenceServer {
   readonly application: PersistenceApplication;
   replica: Replica | null = null;
-  private engine: DeliveryEngine | null = null;
+  private readonly delivery: DeliveryDriver;
+  private leading = false;
+  /** The process is gone: nothing reaches subscribers from it any more. */
+  private downed = false;
   private engineId = "";
   private leaderships = 0;
   private readonly waiting = new Map<number, (reply: ProposeReply) => void>();
   private nextProposalId = 1;
   private readonly subscribers = new Map<string, SubscriberPort>();
-  private pollScheduled = false;
-  private pollTimer: TimerHandle | null = null;
   leaderId: string | null = null;
   private term = 0;
 
@@ -55,17 +55,53 @@ export class PersistenceServer {
     private readonly scheduler: Scheduler,
     private readonly history: PersistenceHistory,
     private readonly note: (text: string) => void,
-    /**
-     * Not what the service does (see README.md, findings): start the engine only once this
-     * leader has applied through the first entry of its term, so its view holds every ack
-     * committed before it.
-     */
-    private readonly engineAfterCommitInTerm = false,
   ) {
     this.application = new PersistenceApplication(state);
+    this.delivery = new DeliveryDriver(
+      this.application.state,
+      {
+        now: () => this.scheduler.now(),
+        defer: (callback) => void this.scheduler.schedule(0, this.owner, callback),
+        setTimer: (delayMs, callback) => this.scheduler.schedule(delayMs, this.owner, callback),
+        holdsLease: () => this.replica?.holdsLease() ?? false,
+        propose: (command) => this.proposeFromEngine(command),
+      },
+      {
+        engineStarted: (term) => {
+          this.leaderships++;
+          this.engineId = `${this.member}.${this.incarnation}.${this.leaderships}`;
+          this.history.add({ kind: "engine-start", timeMs: this.scheduler.now(), engine: this.engineId, member: this.member, term });
+          this.note(`engine ${this.engineId} starts (term ${term}, applied ${this.state.appliedIndex})`);
+        },
+        engineStopped: (reason) => {
+          this.history.add({ kind: "engine-stop", timeMs: this.scheduler.now(), engine: this.engineId, reason });
+          this.note(`engine ${this.engineId} stops: ${reason}`);
+        },
+        delivered: (nowMs, deliveries) => {
+          for (const delivery of deliveries) {
+            this.history.add({
+              kind: "delivery",
+              timeMs: nowMs,
+              engine: this.engineId,
+              durable: delivery.durable,
+              subscriberId: delivery.subscriberId,
+              storeSequence: delivery.storeSequence,
+              deliveryCount: delivery.deliveryCount,
+              messageId: messageIdOf(delivery.message.message),
+              ...(delivery.key === undefined ? {} : { key: delivery.key }),
+            });
+          }
+        },
+      },
+    );
     this.application.listener = {
-      applied: (_index, command) => this.applied(command),
-      restored: () => this.stopLeading("the state was replaced by a snapshot"),
+      applied: (_index, command) => this.delivery.applied(command),
+      batchApplied: () => this.delivery.appliedBatch(),
+      restored: () => {
+        if (!this.leading) return;
+        this.delivery.stoppedLeading("the state was replaced by a snapshot");
+        this.delivery.becameLeader(this.term, this.state.appliedIndex);
+      },
     };
   }
 
@@ -74,13 +110,13 @@ export class PersistenceServer {
   }
 
   get isLeading(): boolean {
-    return this.engine !== null;
+    return this.leading;
   }
 
   // --- requests from clients (each already delivered to this incarnation) -----------------------
 
   propose(command: Command, reply: (reply: ProposeReply) => void): void {
-    if (this.engine === null || this.replica === null) {
+    if (!this.leading || this.replica === null) {
       reply({ ok: false, reason: "not-leader", leaderId: this.leaderId });
       return;
     }
@@ -90,34 +126,42 @@ export class PersistenceServer {
   }
 
   attach(port: SubscriberPort, durable: string, prefetch: number): AttachReply {
-    if (this.engine === null) return { ok: false, reason: "not-leader", detail: `${this.member} does not lead`, leaderId: this.leaderId };
-    const result = this.engine.attach(this.scheduler.now(), { subscriberId: port.subscriberId, store: "orders", durable, prefetch });
-    if (result.ok) {
-      this.subscribers.set(port.subscriberId, port);
-      this.history.add({ kind: "attach", timeMs: this.scheduler.now(), engine: this.engineId, subscriberId: port.subscriberId, durable });
-      this.schedulePoll();
-    }
+    if (!this.leading) return { ok: false, reason: "not-leader", detail: `${this.member} does not lead`, leaderId: this.leaderId };
+    const result = this.delivery.attach(
+      { subscriberId: port.subscriberId, deliver: (deliveries) => port.deliver(deliveries), lost: (reason) => {
+          if (this.downed) return;
+          this.subscribers.delete(port.subscriberId);
+          port.lost(reason);
+        },
+      },
+      "orders",
+      durable,
+      prefetch,
+    );
+    if (!result.ok) return result.reason === "not-leader" ? { ...result, leaderId: this.leaderId } : result;
+    this.subscribers.set(port.subscriberId, port);
+    this.history.add({ kind: "attach", timeMs: this.scheduler.now(), engine: this.engineId, subscriberId: port.subscriberId, durable });
     return result;
   }
 
   detach(subscriberId: string): void {
     if (!this.subscribers.delete(subscriberId)) return;
     this.history.add({ kind: "detach", timeMs: this.scheduler.now(), engine: this.engineId, subscriberId });
-    this.engine?.detach(this.scheduler.now(), subscriberId);
-    this.schedulePoll();
+    this.delivery.detach(subscriberId);
   }
 
   credit(subscriberId: string, count: number): void {
-    if (!this.subscribers.has(subscriberId)) return;
-    this.engine?.credit(subscriberId, count);
-    this.schedulePoll();
+    this.delivery.credit(subscriberId, count);
   }
 
   /** The process is gone (crash): nothing of it runs any more; subscribers learn by their connection. */
   down(): void {
-    if (this.engine !== null) this.history.add({ kind: "engine-stop", timeMs: this.scheduler.now(), engine: this.engineId, reason: "the member went down" });
-    this.engine = null;
+    // Nothing of this incarnation runs any more: stop without telling subscribers (they learn
+    // from their connection), and record it as the engine's end.
+    this.downed = true;
     this.subscribers.clear();
+    if (this.delivery.active) this.delivery.stoppedLeading("the member went down");
+    this.leading = false;
     this.waiting.clear();
   }
 
@@ -154,10 +198,16 @@ export class PersistenceServer {
       case "role-changed":
         this.term = notification.term;
         this.leaderId = notification.leaderId;
-        if (notification.role === "leader" && this.engine === null) {
-          if (this.engineAfterCommitInTerm) this.startWhenCaughtUp(this.term, this.replica?.status().history.index ?? 0);
-          else this.startLeading();
-        } else if (notification.role !== "leader") this.stopLeading(`${this.member} no longer leads`);
+        if (notification.role === "leader" && !this.leading) {
+          this.leading = true;
+          this.application.recordResults = true;
+          this.delivery.becameLeader(this.term, this.replica?.status().history.index ?? 0);
+        } else if (notification.role !== "leader" && this.leading) {
+          this.leading = false;
+          this.application.recordResults = false;
+          this.application.dropResults();
+          this.delivery.stoppedLeading(`${this.member} no longer leads`);
+        }
         return;
       default:
         return;
@@ -182,83 +232,5 @@ export class PersistenceServer {
       if (answer.ok) this.history.add({ kind: "ack-ok", timeMs: this.scheduler.now(), engine: engineId, durable, sequences, index: answer.index, deadLetter: false });
       reply(answer);
     });
-  }
-
-  /** Checks each heartbeat until the term's first entry (index `firstIndex`) is applied here. */
-  private startWhenCaughtUp(term: number, firstIndex: number): void {
-    const status = this.replica?.status();
-    if (status === undefined || status.role !== "leader" || status.term !== term || this.engine !== null) return;
-    if (this.state.appliedIndex >= firstIndex) {
-      this.startLeading();
-      return;
-    }
-    this.scheduler.schedule(10, this.owner, () => this.startWhenCaughtUp(term, firstIndex));
-  }
-
-  private startLeading(): void {
-    this.leaderships++;
-    this.engineId = `${this.member}.${this.incarnation}.${this.leaderships}`;
-    this.application.recordResults = true;
-    this.engine = new DeliveryEngine(this.application.state);
-    this.history.add({ kind: "engine-start", timeMs: this.scheduler.now(), engine: this.engineId, member: this.member, term: this.term });
-    this.note(`engine ${this.engineId} starts (term ${this.term}, applied ${this.state.appliedIndex})`);
-  }
-
-  private stopLeading(reason: string): void {
-    if (this.engine === null) return;
-    this.history.add({ kind: "engine-stop", timeMs: this.scheduler.now(), engine: this.engineId, reason });
-    this.note(`engine ${this.engineId} stops: ${reason}`);
-    this.engine = null;
-    this.application.recordResults = false;
-    this.application.dropResults();
-    this.pollTimer?.cancel();
-    this.pollTimer = null;
-    const ports = [...this.subscribers.values()];
-    this.subscribers.clear();
-    for (const port of ports) port.lost(reason);
-  }
-
-  private applied(command: Command): void {
-    if (this.engine === null) return;
-    if (command.type === "ack" || command.type === "dead-letter") this.engine.acked(command.store, command.durable, command.sequences);
-    this.schedulePoll();
-  }
-
-  private schedulePoll(): void {
-    if (this.pollScheduled || this.engine === null) return;
-    this.pollScheduled = true;
-    this.scheduler.schedule(0, this.owner, () => this.poll());
-  }
-
-  private poll(): void {
-    this.pollScheduled = false;
-    const engine = this.engine;
-    if (engine === null) return;
-    const nowMs = this.scheduler.now();
-    const { deliveries, proposals, more } = engine.poll(nowMs);
-    const bySubscriber = new Map<string, Delivery[]>();
-    for (const delivery of deliveries) {
-      this.history.add({
-        kind: "delivery",
-        timeMs: nowMs,
-        engine: this.engineId,
-        durable: delivery.durable,
-        subscriberId: delivery.subscriberId,
-        storeSequence: delivery.storeSequence,
-        deliveryCount: delivery.deliveryCount,
-        messageId: messageIdOf(delivery.message.message),
-        ...(delivery.key === undefined ? {} : { key: delivery.key }),
-      });
-      const list = bySubscriber.get(delivery.subscriberId);
-      if (list === undefined) bySubscriber.set(delivery.subscriberId, [delivery]);
-      else list.push(delivery);
-    }
-    for (const [subscriberId, list] of bySubscriber) this.subscribers.get(subscriberId)?.deliver(list);
-    for (const proposal of proposals) this.proposeFromEngine(proposal);
-    this.pollTimer?.cancel();
-    this.pollTimer = null;
-    const nextMs = engine.nextDeadlineMs();
-    if (nextMs !== null) this.pollTimer = this.scheduler.schedule(Math.max(1, nextMs - nowMs), this.owner, () => this.schedulePoll());
-    if (more) this.schedulePoll();
   }
 }

@@ -26,7 +26,6 @@ export interface PersistenceSimulationOptions {
   readonly fullTrace: boolean;
   readonly echo?: (line: string) => void;
   /** Not what the service does: engines wait for their term's first entry (persistence-server.ts). */
-  readonly engineAfterCommitInTerm?: boolean;
 }
 
 export interface PersistenceSimulationResult {
@@ -211,7 +210,7 @@ export class PersistenceSimulation {
     member.incarnation++;
     const owner: EventOwner = { member: member.id, alive: true };
     const server = new PersistenceServer(member.id, member.incarnation, createPersistenceState(simulatedStores), owner, this.scheduler, this.history,
-      (text) => this.trace.event(this.scheduler.now(), member.id, text), this.options.engineAfterCommitInTerm ?? false);
+      (text) => this.trace.event(this.scheduler.now(), member.id, text));
     member.owner = owner;
     member.server = server;
     member.state = "up";

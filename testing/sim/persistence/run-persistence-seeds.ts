@@ -4,7 +4,6 @@ export interface PersistenceSeedOptions {
   readonly members: number;
   readonly quick: boolean;
   /** Demonstration of the fix for the new-leader finding (README.md); not the service's behaviour. */
-  readonly engineAfterCommitInTerm: boolean;
 }
 
 /** Run the given seeds; the failing results, and the time it took. */
