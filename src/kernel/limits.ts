@@ -80,6 +80,10 @@ export const limits = {
   publishItemsPerRequestMax: 256,
   /** A leader whose lease check failed tries again to deliver after this long. */
   deliveryLeaseRetryMs: 20,
+  /** Retained messages are copied into shared slabs of this size (persistence/message-slab.ts). */
+  messageSlabBytes: 256 * 1024,
+  /** Messages this large or larger get a buffer of their own instead. */
+  messageOwnBufferBytesMin: 16 * 1024,
   /** While idle, the leader advances log time this often (stores with an age limit). */
   logTimeTickIntervalMs: 1000,
   /** Map entries in one iterate page. */

@@ -77,7 +77,7 @@ function restoreStore(stores: Map<string, StoreState>, record: unknown[]): void 
   const bySequence = new Map<number, StoredEntry>();
   for (let index = 0; index < messages.length; index += 3) {
     // Copied: a view into the snapshot buffer would keep the whole snapshot in memory.
-    const entry: StoredEntry = { storeSequence: messages[index] as number, atMs: messages[index + 1] as number, message: new Uint8Array(messages[index + 2] as Uint8Array), refs: 0 };
+    const entry: StoredEntry = { storeSequence: messages[index] as number, atMs: messages[index + 1] as number, message: store.copyMessage(messages[index + 2] as Uint8Array), refs: 0 };
     entries.push(entry);
     bySequence.set(entry.storeSequence, entry);
   }

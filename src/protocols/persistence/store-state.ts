@@ -9,10 +9,14 @@ import { PublisherWindows } from "./dedup-window.js";
 import { AckedDurable, KeyedDurable, keyOf, type DurableOrigin, type DurableState, type StoredEntry } from "./durable-state.js";
 import { compileMatcher, resolvePath, type Matcher } from "./matcher.js";
 import { decodeMessage } from "./message-codec.js";
+import { limits as kernelLimits } from "../../kernel/limits.js";
 import type { Message } from "./message.js";
+import { MessageSlab } from "./message-slab.js";
 import { SequenceSet } from "./sequence-set.js";
 import type { StateLimits } from "./state-limits.js";
 import type { ClusterStoresConfig, DurableSettings, DurableTemplateConfig, PublishOutcome, Rejection, StoreConfig, StoreInfo } from "./state-types.js";
+
+const { messageSlabBytes, messageOwnBufferBytesMin } = kernelLimits;
 
 export type StoreOutcome = Extract<PublishOutcome, { status: "stored" | "rejected" }>;
 
@@ -38,9 +42,16 @@ export class StoreState {
   private readonly ackedScratch: AckedDurable[] = [];
   private readonly keyedScratch: KeyedDurable[] = [];
   private readonly keyScratch: string[] = [];
+  /** Where retained messages are copied (see message-slab.ts). */
+  private readonly slab = new MessageSlab(messageSlabBytes, messageOwnBufferBytesMin);
   /** Set by countFreed for makeRoom. */
   private freedMessages = 0;
   private freedBytes = 0;
+
+  /** A copy of a message for a restored entry, packed like new ones. */
+  copyMessage(bytes: Uint8Array): Uint8Array {
+    return this.slab.copy(bytes);
+  }
 
   constructor(
     readonly config: StoreConfig,
@@ -194,7 +205,7 @@ export class StoreState {
     this.lastSequence += 1;
     // A copy: the command's bytes may share a buffer with the whole log entry, which would
     // otherwise stay in memory as long as any one of its messages is retained.
-    const entry: StoredEntry = { storeSequence: this.lastSequence, atMs, message: new Uint8Array(bytes), refs };
+    const entry: StoredEntry = { storeSequence: this.lastSequence, atMs, message: this.slab.copy(bytes), refs };
     this.messages.set(entry.storeSequence, entry);
     this.retained.add(entry.storeSequence);
     this.bytes += bytes.length;
