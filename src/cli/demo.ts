@@ -9,6 +9,7 @@ import { parseRealmDefinition } from "../realm/load.js";
 import type { RealmDefinition } from "../realm/schema.js";
 import { collectRealmStatus, realmStatusText } from "./realm-status.js";
 import { serverAddresses } from "./realm-file.js";
+import { showScreen, untilInterrupted } from "./terminal.js";
 import { spawnServer, stopChild } from "./spawn-member.js";
 
 const demoRealmTemplate = join(dirname(fileURLToPath(import.meta.url)), "..", "realm", "testdata", "demo-realm.yaml");
@@ -139,20 +140,11 @@ export async function runDemo(options: { dir: string; fresh: boolean }): Promise
       "",
       "Ctrl-C stops the demo. Try: kill -9 the leader's server pid and watch the workload carry on.",
     ];
-    if (process.stdout.isTTY) process.stdout.write(`\x1b[2J\x1b[H${screen.join("\n")}\n`);
-    else process.stdout.write(`${screen.join("\n")}\n\n`);
+    showScreen(screen);
   };
   const refresh = setInterval(() => void render(), statusRefreshMs);
 
-  await new Promise<void>((resolveStop) => {
-    const stop = (): void => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolveStop();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
+  await untilInterrupted();
   clearInterval(refresh);
   (workload as { stop(): void } | null)?.stop();
   void startingWorkload;

@@ -10,6 +10,7 @@ import { runDemo } from "./demo.js";
 import { collectRealmStatus, everyClusterHasLeader, realmStatusText } from "./realm-status.js";
 import { exitCodes, loadRealmOrExit } from "./realm-file.js";
 import { registerServerCommand } from "./server-command.js";
+import { stopOnSignals } from "./terminal.js";
 
 const program = new Command()
   .name("holdfast")
@@ -86,15 +87,7 @@ program
       log.error((error as Error).message);
       process.exit(exitCodes.failure);
     }
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      log.info(`${signal}: handing over leadership and stopping`);
-      void member.stop({ graceful: true }).then(() => process.exit(exitCodes.ok));
-    };
-    process.on("SIGTERM", () => stop("SIGTERM"));
-    process.on("SIGINT", () => stop("SIGINT"));
+    stopOnSignals(log, () => member.stop({ graceful: true }), exitCodes.ok);
   });
 
 program

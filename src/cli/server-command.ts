@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { stderrLogger } from "../adapters/node/logger.js";
 import { startServer, type RunningServer } from "../services/server/server.js";
 import { exitCodes, loadRealmOrExit } from "./realm-file.js";
+import { stopOnSignals } from "./terminal.js";
 
 export function registerServerCommand(program: Command): void {
   program
@@ -20,14 +21,6 @@ export function registerServerCommand(program: Command): void {
         log.error((error as Error).message);
         process.exit(exitCodes.failure);
       }
-      let stopping = false;
-      const stop = (signal: string): void => {
-        if (stopping) return;
-        stopping = true;
-        log.info(`${signal}: handing over leadership and stopping`);
-        void server.stop({ graceful: true }).then(() => process.exit(exitCodes.ok));
-      };
-      process.on("SIGTERM", () => stop("SIGTERM"));
-      process.on("SIGINT", () => stop("SIGINT"));
+      stopOnSignals(log, () => server.stop({ graceful: true }), exitCodes.ok);
     });
 }

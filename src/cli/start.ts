@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
 import { ClusterClient } from "../client/cluster-client.js";
 import type { ClusterFile } from "../services/member/cluster-file.js";
+import { showScreen, untilInterrupted } from "./terminal.js";
 import { spawnMember, stopChild } from "./spawn-member.js";
 import { collectStatus, statusTable } from "./status-table.js";
 
@@ -72,20 +73,11 @@ export async function startLocalCluster(options: { dir: string; basePort: number
       "",
       "Ctrl-C stops the cluster. Try: kill -9 the leader's pid and watch a new leader take over.",
     ];
-    if (process.stdout.isTTY) process.stdout.write(`\x1b[2J\x1b[H${screen.join("\n")}\n`);
-    else process.stdout.write(`${screen.join("\n")}\n\n`);
+    showScreen(screen);
   };
   const refresh = setInterval(() => void render(), statusRefreshMs);
 
-  await new Promise<void>((resolveStop) => {
-    const stop = (): void => {
-      process.off("SIGINT", stop);
-      process.off("SIGTERM", stop);
-      resolveStop();
-    };
-    process.on("SIGINT", stop);
-    process.on("SIGTERM", stop);
-  });
+  await untilInterrupted();
   clearInterval(sample);
   clearInterval(refresh);
   client.close();
