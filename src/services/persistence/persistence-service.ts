@@ -10,10 +10,13 @@ import { consensusOptions, type ConsensusOptions } from "../../protocols/consens
 import type { MemberStatus } from "../../protocols/consensus/types.js";
 import { encodeCommand } from "../../protocols/persistence/command-codec.js";
 import { createPersistenceState } from "../../protocols/persistence/persistence-state.js";
-import type { ClusterStoresConfig, Command, CommandResult, PersistenceView } from "../../protocols/persistence/state-types.js";
+import type { ClusterStoresConfig, Command, PersistenceView } from "../../protocols/persistence/state-types.js";
 import { Replica } from "../../runtime/replica.js";
 import { PersistenceApplication } from "./persistence-application.js";
 import { DeliveryDriver, type DriverAttachResult, type SubscriberHandle } from "./delivery-driver.js";
+import { ProposalWaiters, type ProposeOutcome } from "./proposal-waiters.js";
+
+export type { ProposeFailure, ProposeOutcome } from "./proposal-waiters.js";
 
 export type { SubscriberHandle } from "./delivery-driver.js";
 
@@ -31,17 +34,6 @@ export interface PersistenceServiceOptions {
   readonly onFailure?: (error: Error) => void;
 }
 
-/** Why a proposal did not produce a result. */
-export type ProposeFailure =
-  /** Not the leader (or lost leadership before appending): ask `leaderId`, or retry later. */
-  | { readonly ok: false; readonly reason: "not-leader"; readonly leaderId: string | null }
-  /** Too much uncommitted data or too many proposals: back off. */
-  | { readonly ok: false; readonly reason: "overloaded" | "too-large"; readonly leaderId: string | null }
-  /** Leadership was lost after appending: the command may or may not be applied. */
-  | { readonly ok: false; readonly reason: "unknown"; readonly leaderId: string | null };
-
-export type ProposeOutcome = { readonly ok: true; readonly index: number; readonly result: CommandResult } | ProposeFailure;
-
 /**
  * One persistence service: a consensus member whose replicated application is the persistence
  * state machine, plus, while it leads, the delivery engine that hands messages to subscribers.
@@ -54,8 +46,7 @@ export class PersistenceService {
   private readonly application: PersistenceApplication;
   private readonly fileSystem: NodeFileSystem;
   private readonly log: Logger;
-  private readonly waiting = new Map<number, (outcome: ProposeOutcome) => void>();
-  private nextProposalId = 1;
+  private readonly proposals: ProposalWaiters;
   private queuedIds: number[] = [];
   private queuedData: Uint8Array[] = [];
   private proposeScheduled = false;
@@ -76,6 +67,7 @@ export class PersistenceService {
     this.log = options.log;
     this.fileSystem = fileSystem;
     this.application = application;
+    this.proposals = new ProposalWaiters(application);
     this.replica = replicaOf(this);
     this.delivery = new DeliveryDriver(application.state, {
       now: () => this.nowMs(),
@@ -171,14 +163,14 @@ export class PersistenceService {
     if (this.stopped || !this.leading) return Promise.resolve({ ok: false, reason: "not-leader", leaderId: this.leaderId });
     const data = encodeCommand(command);
     if (data.length > limits.proposalBytesMax) return Promise.resolve({ ok: false, reason: "too-large", leaderId: this.leaderId });
-    const proposalId = this.nextProposalId++;
-    this.queuedIds.push(proposalId);
-    this.queuedData.push(data);
-    if (!this.proposeScheduled) {
-      this.proposeScheduled = true;
-      setImmediate(() => this.proposeQueued());
-    }
-    return new Promise((resolve) => this.waiting.set(proposalId, resolve));
+    return new Promise((resolve) => {
+      this.queuedIds.push(this.proposals.add(resolve));
+      this.queuedData.push(data);
+      if (!this.proposeScheduled) {
+        this.proposeScheduled = true;
+        setImmediate(() => this.proposeQueued());
+      }
+    });
   }
 
   /** Log time for a new command: the leader's wall clock (the state keeps it monotonic). */
@@ -231,35 +223,8 @@ export class PersistenceService {
   }
 
   private notified(notification: Notification): void {
-    switch (notification.type) {
-      case "committed": {
-        const resolve = this.waiting.get(notification.proposalId);
-        const result = this.application.takeResult(notification.index);
-        if (!resolve) return;
-        this.waiting.delete(notification.proposalId);
-        if (result === undefined) resolve({ ok: false, reason: "unknown", leaderId: this.leaderId });
-        else resolve({ ok: true, index: notification.index, result });
-        return;
-      }
-      case "proposal-rejected": {
-        const resolve = this.waiting.get(notification.proposalId);
-        this.waiting.delete(notification.proposalId);
-        const reason = notification.reason === "overloaded" || notification.reason === "too-large" ? notification.reason : "not-leader";
-        resolve?.({ ok: false, reason, leaderId: notification.leaderId });
-        return;
-      }
-      case "proposal-unknown": {
-        const resolve = this.waiting.get(notification.proposalId);
-        this.waiting.delete(notification.proposalId);
-        resolve?.({ ok: false, reason: "unknown", leaderId: notification.leaderId });
-        return;
-      }
-      case "role-changed":
-        this.roleChanged(notification.role, notification.leaderId, notification.term);
-        return;
-      default:
-        return;
-    }
+    if (this.proposals.notified(notification, this.leaderId)) return;
+    if (notification.type === "role-changed") this.roleChanged(notification.role, notification.leaderId, notification.term);
   }
 
   private roleChanged(role: string, leaderId: string | null, term: number): void {

@@ -1,18 +1,17 @@
 import type { Notification } from "../../../src/protocols/consensus/effects.js";
 import { encodeCommand } from "../../../src/protocols/persistence/command-codec.js";
 import type { AttachResult, Delivery } from "../../../src/protocols/persistence/delivery/delivery-engine.js";
-import type { Command, CommandResult, PersistenceState } from "../../../src/protocols/persistence/state-types.js";
+import type { Command, PersistenceState } from "../../../src/protocols/persistence/state-types.js";
 import type { Replica } from "../../../src/runtime/replica.js";
 import { DeliveryDriver } from "../../../src/services/persistence/delivery-driver.js";
 import { PersistenceApplication } from "../../../src/services/persistence/persistence-application.js";
+import { ProposalWaiters, type ProposeOutcome } from "../../../src/services/persistence/proposal-waiters.js";
 import type { EventOwner, Scheduler } from "../scheduler.js";
 import { messageIdOf } from "./persistence-messages.js";
 import type { PersistenceHistory } from "./persistence-history.js";
 
-/** Why a proposal gave no result (as the real service answers its sessions). */
-export type ProposeReply =
-  | { readonly ok: true; readonly index: number; readonly result: CommandResult }
-  | { readonly ok: false; readonly reason: "not-leader" | "overloaded" | "unknown"; readonly leaderId: string | null };
+/** What a proposal came to (as the real service answers its sessions). */
+export type ProposeReply = ProposeOutcome;
 
 export type AttachReply = AttachResult | { readonly ok: false; readonly reason: "not-leader"; readonly detail: string; readonly leaderId: string | null };
 
@@ -41,8 +40,7 @@ export class PersistenceServer {
   private downed = false;
   private engineId = "";
   private leaderships = 0;
-  private readonly waiting = new Map<number, (reply: ProposeReply) => void>();
-  private nextProposalId = 1;
+  private readonly proposals: ProposalWaiters;
   private readonly subscribers = new Map<string, SubscriberPort>();
   leaderId: string | null = null;
   private term = 0;
@@ -57,6 +55,7 @@ export class PersistenceServer {
     private readonly note: (text: string) => void,
   ) {
     this.application = new PersistenceApplication(state);
+    this.proposals = new ProposalWaiters(this.application);
     this.delivery = new DeliveryDriver(
       this.application.state,
       {
@@ -120,9 +119,7 @@ export class PersistenceServer {
       reply({ ok: false, reason: "not-leader", leaderId: this.leaderId });
       return;
     }
-    const proposalId = this.nextProposalId++;
-    this.waiting.set(proposalId, reply);
-    this.replica.propose([{ proposalId, data: encodeCommand(command) }]);
+    this.replica.propose([{ proposalId: this.proposals.add(reply), data: encodeCommand(command) }]);
   }
 
   attach(port: SubscriberPort, durable: string, prefetch: number): AttachReply {
@@ -162,7 +159,7 @@ export class PersistenceServer {
     this.subscribers.clear();
     if (this.delivery.active) this.delivery.stoppedLeading("the member went down");
     this.leading = false;
-    this.waiting.clear();
+    this.proposals.clear();
   }
 
   /** Clients attached here (to tell them the connection dropped). */
@@ -173,28 +170,8 @@ export class PersistenceServer {
   // --- from the replica ----------------------------------------------------------------------------
 
   notified(notification: Notification): void {
+    if (this.proposals.notified(notification, this.leaderId)) return;
     switch (notification.type) {
-      case "committed": {
-        const reply = this.waiting.get(notification.proposalId);
-        const result = this.application.takeResult(notification.index);
-        if (reply === undefined) return;
-        this.waiting.delete(notification.proposalId);
-        if (result === undefined) reply({ ok: false, reason: "unknown", leaderId: this.leaderId });
-        else reply({ ok: true, index: notification.index, result });
-        return;
-      }
-      case "proposal-rejected": {
-        const reply = this.waiting.get(notification.proposalId);
-        this.waiting.delete(notification.proposalId);
-        reply?.({ ok: false, reason: notification.reason === "overloaded" ? "overloaded" : "not-leader", leaderId: notification.leaderId });
-        return;
-      }
-      case "proposal-unknown": {
-        const reply = this.waiting.get(notification.proposalId);
-        this.waiting.delete(notification.proposalId);
-        reply?.({ ok: false, reason: "unknown", leaderId: notification.leaderId });
-        return;
-      }
       case "role-changed":
         this.term = notification.term;
         this.leaderId = notification.leaderId;
