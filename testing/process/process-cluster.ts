@@ -8,6 +8,7 @@ import { withTimeout } from "../../src/cli/with-timeout.js";
 import { ClusterClient } from "../../src/client/cluster-client.js";
 import type { MemberStatus } from "../../src/protocols/consensus/types.js";
 import type { ClusterFile } from "../../src/services/member/cluster-file.js";
+import { keepLogLines, killChild } from "./child-process.js";
 import { freePort } from "./free-port.js";
 
 export interface ProcessClusterOptions {
@@ -53,23 +54,14 @@ export class ProcessCluster {
     const dataDirectory = join(this.directory, id);
     mkdirSync(dataDirectory, { recursive: true });
     const child = spawnMember({ clusterFile: this.clusterFile, id, dataDirectory, recordCommandsMax: this.options.recordCommandsMax ?? 0, stdio: "pipe" });
-    const keep = this.options.keepLogLines ?? 400;
-    child.stderr?.on("data", (chunk: Buffer) => {
-      this.logLines.push(...chunk.toString().trimEnd().split("\n"));
-      if (this.logLines.length > keep) this.logLines.splice(0, this.logLines.length - keep);
-    });
-    child.stdout?.resume();
+    keepLogLines(child, this.logLines, this.options.keepLogLines ?? 400);
     this.children.set(id, child);
     return child;
   }
 
   /** kill -9: the process gets no chance to flush or hand over. */
   async kill(id: string): Promise<void> {
-    const child = this.children.get(id);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill("SIGKILL");
-    await exited;
+    await killChild(this.children.get(id));
   }
 
   async status(id: string): Promise<MemberStatus | null> {

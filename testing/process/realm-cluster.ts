@@ -11,6 +11,7 @@ import { parseRealmDefinition } from "../../src/realm/load.js";
 import type { RealmDefinition } from "../../src/realm/schema.js";
 import { startServer, type RunningServer } from "../../src/services/server/server.js";
 import type { ServerStatus } from "../../src/services/server/server-status.js";
+import { keepLogLines, killChild } from "./child-process.js";
 import { freePort } from "./free-port.js";
 
 export const testCredentials = { app: "test-app", user: "tester", password: "test-password" } as const;
@@ -96,12 +97,7 @@ export class RealmCluster {
       return;
     }
     const child = spawnServer({ realmFile: this.realmFile, name, dataDirectory, stdio: "pipe" });
-    const keep = this.options.keepLogLines ?? 400;
-    child.stderr?.on("data", (chunk: Buffer) => {
-      this.logLines.push(...chunk.toString().trimEnd().split("\n"));
-      if (this.logLines.length > keep) this.logLines.splice(0, this.logLines.length - keep);
-    });
-    child.stdout?.resume();
+    keepLogLines(child, this.logLines, this.options.keepLogLines ?? 400);
     this.children.set(name, child);
   }
 
@@ -113,11 +109,7 @@ export class RealmCluster {
       await running.stop({ graceful: false });
       return;
     }
-    const child = this.children.get(name);
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    child.kill("SIGKILL");
-    await exited;
+    await killChild(this.children.get(name));
   }
 
   async status(name: string): Promise<ServerStatus | null> {
