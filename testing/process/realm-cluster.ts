@@ -27,6 +27,11 @@ export interface RealmClusterOptions {
   /** "process": each server its own OS process (kill -9 works); "in-process": faster to start. */
   readonly mode: "process" | "in-process";
   readonly keepLogLines?: number;
+  /**
+   * The realm definition one server reads, written to its own file (default: every server reads
+   * the shared one). The chaos suite points each server's peers at fault-injecting proxies.
+   */
+  readonly serverRealm?: (server: string, realm: RealmDefinition) => RealmDefinition | Promise<RealmDefinition>;
 }
 
 /**
@@ -37,6 +42,8 @@ export class RealmCluster {
   readonly children = new Map<string, ChildProcess>();
   readonly inProcess = new Map<string, RunningServer>();
   readonly logLines: string[] = [];
+  /** Per-server realm files (options.serverRealm); servers not listed read `realmFile`. */
+  private readonly serverRealms = new Map<string, { readonly file: string; readonly realm: RealmDefinition }>();
 
   private constructor(
     readonly directory: string,
@@ -82,6 +89,15 @@ export class RealmCluster {
     const realmFile = join(directory, "realm.yaml");
     writeFileSync(realmFile, text);
     const cluster = new RealmCluster(directory, parsed.realm, realmFile, options);
+    for (const name of options.serverRealm ? names : []) {
+      const own = await options.serverRealm?.(name, parsed.realm);
+      const ownText = stringify(own);
+      const ownParsed = parseRealmDefinition(ownText, `test realm of ${name}`);
+      if (!ownParsed.ok) throw new Error(`test realm of ${name} invalid: ${JSON.stringify(ownParsed.errors)}`);
+      const file = join(directory, `realm-${name}.yaml`);
+      writeFileSync(file, ownText);
+      cluster.serverRealms.set(name, { file, realm: ownParsed.realm });
+    }
     for (const name of names) await cluster.startServer(name);
     return cluster;
   }
@@ -93,10 +109,10 @@ export class RealmCluster {
   async startServer(name: string): Promise<void> {
     const dataDirectory = join(this.directory, name);
     if (this.options.mode === "in-process") {
-      this.inProcess.set(name, await startServer({ realm: this.realm, name, dataDirectory, log: silentLogger }));
+      this.inProcess.set(name, await startServer({ realm: this.serverRealms.get(name)?.realm ?? this.realm, name, dataDirectory, log: silentLogger }));
       return;
     }
-    const child = spawnServer({ realmFile: this.realmFile, name, dataDirectory, stdio: "pipe" });
+    const child = spawnServer({ realmFile: this.serverRealms.get(name)?.file ?? this.realmFile, name, dataDirectory, stdio: "pipe" });
     keepLogLines(child, this.logLines, this.options.keepLogLines ?? 400);
     this.children.set(name, child);
   }
