@@ -1,0 +1,108 @@
+import { Prng } from "../../src/kernel/prng.js";
+import { checkChaosHistory, type CheckResult, type Violation } from "./chaos-checker.js";
+import { ChaosCluster } from "./chaos-cluster.js";
+import { ChaosHistory } from "./chaos-history.js";
+import type { ChaosOptions } from "./chaos-options.js";
+import { chaosDurables } from "./chaos-realm.js";
+import { waitForConvergence } from "./convergence.js";
+import { faultSchedule, injectFault, quietMs } from "./nemesis.js";
+import { Workload } from "./workload.js";
+
+export interface ChaosResult {
+  readonly faults: number;
+  readonly operations: number;
+  readonly check: CheckResult;
+  /** Harness-level findings (recovery, draining, convergence) added to the checker's. */
+  readonly violations: readonly Violation[];
+  readonly history: ChaosHistory;
+  readonly serverLog: readonly string[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * One chaos run: start the cluster and the workload; the nemesis injects the seed's schedule,
+ * waiting for the cluster to recover after each fault; then heal, restart everyone, drain the
+ * subscribers, wait for the services to converge, and check the history.
+ */
+export async function runChaos(options: ChaosOptions, log: (line: string) => void, register: (cluster: ChaosCluster) => void): Promise<ChaosResult> {
+  const random = new Prng(options.seed);
+  const nemesisRandom = random.fork();
+  const workloadRandom = random.fork();
+  const schedule = faultSchedule(nemesisRandom, options.faultRounds);
+  log(`schedule: ${schedule.join(", ")}`);
+
+  const cluster = await ChaosCluster.start();
+  register(cluster);
+  const harness: Violation[] = [];
+  const history = new ChaosHistory(options.operationsMax);
+  const workload = new Workload(cluster.client, history, workloadRandom, options.workload);
+  try {
+    log(`servers ${cluster.servers.map((server) => `${server} (pid ${cluster.pid(server) ?? "?"})`).join(", ")}; waiting for a leader`);
+    log(`leader: ${await cluster.leader(options.startupMs)}`);
+    await workload.start();
+    log("workload started: publishers orders-1, orders-2, audit-1; subscribers billing, pickers x2, auditor");
+
+    let faults = 0;
+    for (const [at, kind] of schedule.entries()) {
+      const faultRandom = nemesisRandom.fork();
+      if (!(await cluster.waitHealthy(options.recoveryMs))) {
+        harness.push({ check: "recovered", detail: `not healthy ${options.recoveryMs} ms after fault ${at} (before ${kind}): ${(await waitForConvergence(cluster, 1)).detail}` });
+        log(`not healthy before fault ${at + 1}; healing everything`);
+        await cluster.healAll();
+      }
+      await sleep(quietMs(faultRandom));
+      const what = await injectFault(kind, cluster, faultRandom, options.leaderMs);
+      faults += 1;
+      log(`fault ${at + 1}/${schedule.length} ${kind}: ${what}; history ${history.count} operations`);
+    }
+
+    log("faults done: healing, restarting everyone, finishing publishes");
+    await cluster.healAll();
+    await workload.stopPublishing();
+    if (!(await cluster.waitHealthy(options.recoveryMs))) harness.push({ check: "recovered", detail: `not healthy ${options.recoveryMs} ms after healing` });
+
+    workload.drain();
+    const drained = await waitDrained(cluster, history, workload, options.drainMs);
+    if (!drained.ok) harness.push({ check: "drained", detail: drained.detail });
+    log(`drained: ${drained.detail}`);
+    await workload.close();
+
+    const convergence = await waitForConvergence(cluster, options.convergenceMs);
+    if (!convergence.converged) harness.push({ check: "converged", detail: `services differ after ${options.convergenceMs} ms:\n${convergence.detail}` });
+    log(`converged: ${convergence.converged ? convergence.detail : "no"}`);
+
+    const check = checkChaosHistory(history.operations, chaosDurables, convergence.stores);
+    log(`history: ${JSON.stringify(history.counts())}; client events ${JSON.stringify(workload.events)}`);
+    return { faults, operations: history.count, check, violations: harness, history, serverLog: [...cluster.realmCluster.logLines] };
+  } finally {
+    await workload.close().catch(() => undefined);
+    await cluster.stop();
+  }
+}
+
+/**
+ * Drained: every confirmed publish delivered to every durable of its store, no ack pending at
+ * the clients, and the leader reports every durable with no backlog and nothing unacked. (An
+ * ack whose answer was lost, `info`, may have been recorded: only the leader knows.)
+ */
+async function waitDrained(cluster: ChaosCluster, history: ChaosHistory, workload: Workload, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+  const deadline = Date.now() + timeoutMs;
+  let detail = "";
+  while (Date.now() < deadline) {
+    const delivered = new Set<string>();
+    for (const operation of history.operations) if (operation.f === "deliver") delivered.add(`${operation.durable}/${operation.messageId}`);
+    let undelivered = 0;
+    for (const operation of history.operations) {
+      if (operation.f !== "publish" || operation.type !== "ok") continue;
+      for (const durable of chaosDurables) if (durable.store === operation.store && !delivered.has(`${durable.durable}/${operation.messageId}`)) undelivered += 1;
+    }
+    const leader = [...(await cluster.statuses()).values()].find((status) => status?.role === "leader");
+    const durables = leader?.stores.flatMap((store) => store.durables) ?? [];
+    const busy = durables.filter((durable) => durable.backlog > 0 || (durable.unacked ?? 0) > 0).map((durable) => `${durable.name}: backlog ${durable.backlog}, unacked ${durable.unacked ?? "?"}`);
+    detail = `${undelivered} confirmed (durable, message) pairs undelivered, ${workload.pendingAcks} acks pending, ${leader ? `leader ${leader.service}: ${busy.join("; ") || "every durable empty"}` : "no leader"}`;
+    if (undelivered === 0 && workload.pendingAcks === 0 && leader && busy.length === 0) return { ok: true, detail };
+    await sleep(500);
+  }
+  return { ok: false, detail: `after ${timeoutMs} ms: ${detail}` };
+}
