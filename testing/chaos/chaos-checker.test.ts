@@ -9,7 +9,7 @@ const durables: DurableDescription[] = [
 ];
 
 let clock = 0;
-const invoke = (number: number, publisher = "p"): Operation => ({ f: "publish", type: "invoke", timeMs: clock++, process: publisher, store: "orders", messageId: `${publisher}:${number}`, number });
+const invoke = (number: number, publisher = "p"): Extract<Operation, { f: "publish" }> => ({ f: "publish", type: "invoke", timeMs: clock++, process: publisher, store: "orders", messageId: `${publisher}:${number}`, number });
 const ok = (number: number, storeSequence: number, publisher = "p"): Operation => ({ f: "publish", type: "ok", timeMs: clock++, process: publisher, store: "orders", messageId: `${publisher}:${number}`, number, storeSequence });
 const fail = (number: number): Operation => ({ f: "publish", type: "fail", timeMs: clock++, process: "p", store: "orders", messageId: `p:${number}`, number, detail: "store-full" });
 const deliver = (durable: string, number: number, storeSequence: number, process = `sub-${durable}`, timeMs = clock++): Operation => ({ f: "deliver", type: "ok", timeMs, process, store: "orders", durable, messageId: `p:${number}`, storeSequence, deliveryCount: 1 });
