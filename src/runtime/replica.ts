@@ -11,7 +11,10 @@ import type { Clock, LogStorage, TimerHandle, Transport } from "./ports.js";
  * The application replicated by one consensus group. `apply` receives committed entries in log
  * order (every kind: commands, noops and configuration entries, so indexes stay contiguous);
  * `restore` replaces the whole state with a snapshot's. Both run only after the entries or
- * snapshot are durable on this member.
+ * snapshot are durable on this member, except on a leader with `applyBeforeCommit`, which
+ * applies its own entries as it appends them and, if it stops leading before they commit, is
+ * restored to its last snapshot (or to its initial state, captured with `snapshot` at start)
+ * and given the committed entries again.
  */
 export interface ReplicaApplication {
   apply(entries: readonly Entry[]): void;
@@ -38,6 +41,8 @@ export interface ReplicaOptions {
  */
 interface PendingBatch {
   durable: boolean;
+  /** Sequence number of its apply work (applySnapshot or apply), 0 when it has none. */
+  readonly applyWork: number;
   /** What to report back as `persisted`, or null when the batch held no entries or snapshot. */
   readonly through: LogPosition | null;
   readonly ready: Ready;
@@ -85,6 +90,13 @@ export class Replica {
   private appliedConfig: Configuration;
   private snapshotIndex = 0;
 
+  // Early work (effects.ts rule 5): it waits only for the apply work of earlier batches.
+  private applyWorkIssued = 0;
+  private applyWorkDone = 0;
+  private readonly earlyWaiting: { readonly afterApplyWork: number; readonly ready: Ready }[] = [];
+  /** The application's state before any entry, for a rollback to "nothing committed yet". */
+  private initialState: Uint8Array | null = null;
+
   /** Why storage recovery marked this member empty, or null. */
   readonly emptyReason: string | null;
 
@@ -94,6 +106,7 @@ export class Replica {
     const recovered = options.storage.recover();
     this.emptyReason = recovered.emptyReason;
     this.appliedConfig = { voters: options.consensus.definedMembers, learners: [] };
+    if (options.consensus.applyBeforeCommit) this.initialState = options.application.snapshot?.call(options.application) ?? null;
     // A recovered snapshot reaches the (blank) application through the first Ready's
     // applySnapshot, like one installed from the leader.
     this.node = new ConsensusNode(options.consensus, recovered, options.clock.nowMs());
@@ -133,6 +146,8 @@ export class Replica {
     const snapshotOf = this.options.application.snapshot;
     if (this.stopped || snapshotOf === undefined) return false;
     if (this.appliedIndex <= this.snapshotIndex) return false;
+    // A leader applying before commit: its state may hold entries that never commit. Later.
+    if (this.appliedIndex > this.node.status().commitIndex) return false;
     const snapshot: Snapshot = {
       index: this.appliedIndex,
       term: this.appliedTerm,
@@ -146,6 +161,15 @@ export class Replica {
 
   status(): MemberStatus {
     return this.node.status();
+  }
+
+  /** Where the log stands (cheap: for per-poll checks). */
+  get commitIndex(): number {
+    return this.node.commitIndex;
+  }
+
+  get quorumReceivedIndex(): number {
+    return this.node.quorumReceivedIndex;
   }
 
   /** Leading with a valid lease now (synchronous; see lease.ts `leaseHeld`). */
@@ -239,21 +263,46 @@ export class Replica {
     const transport = this.options.transport;
     for (let i = 0; i < ready.messages.length; i++) transport.send(ready.messages[i] as Message);
 
+    const applyWork = ready.applySnapshot !== null || ready.apply.length > 0 ? ++this.applyWorkIssued : 0;
     const persist = ready.persist;
     const waiting = this.pending.length - this.pendingHead;
     if (persist === null) {
-      if (!hasAfterPersistWork(ready)) return;
-      if (waiting === 0) {
-        this.afterDurable(ready, null);
-      } else {
-        // Keep batch order: run behind the last pending write.
-        this.pending.push({ durable: true, through: null, ready });
+      if (hasAfterPersistWork(ready)) {
+        if (waiting === 0) {
+          this.afterDurable(ready, null, applyWork);
+        } else {
+          // Keep batch order: run behind the last pending write.
+          this.pending.push({ durable: true, applyWork, through: null, ready });
+        }
       }
-      return;
+    } else {
+      const batch: PendingBatch = { durable: false, applyWork, through: persistedThrough(persist), ready };
+      this.pending.push(batch);
+      this.options.storage.write(persist, (error) => this.onDurable(batch, error));
     }
-    const batch: PendingBatch = { durable: false, through: persistedThrough(persist), ready };
-    this.pending.push(batch);
-    this.options.storage.write(persist, (error) => this.onDurable(batch, error));
+    if (ready.applyEarly.length > 0 || ready.notifyEarly.length > 0) {
+      if (this.earlyWaiting.length === 0 && this.applyWorkDone >= this.applyWorkIssued) this.runEarly(ready);
+      else this.earlyWaiting.push({ afterApplyWork: this.applyWorkIssued, ready });
+    }
+  }
+
+  /** A leader's own entries, applied before they commit, and what it tells clients of them. */
+  private runEarly(ready: Ready): void {
+    if (ready.applyEarly.length > 0) {
+      this.noteApplied(ready.applyEarly);
+      this.options.application.apply(ready.applyEarly);
+    }
+    const notify = this.options.notify;
+    for (let i = 0; i < ready.notifyEarly.length; i++) notify(ready.notifyEarly[i] as Notification);
+  }
+
+  private runEarlyWaiting(): void {
+    while (!this.stopped && this.earlyWaiting.length > 0) {
+      const next = this.earlyWaiting[0] as { readonly afterApplyWork: number; readonly ready: Ready };
+      if (next.afterApplyWork > this.applyWorkDone) return;
+      this.earlyWaiting.shift();
+      this.runEarly(next.ready);
+    }
   }
 
   private onDurable(batch: PendingBatch, error: Error | undefined): void {
@@ -273,7 +322,7 @@ export class Replica {
       const head = this.pending[this.pendingHead] as PendingBatch;
       if (!head.durable) break;
       this.pendingHead++;
-      this.afterDurable(head.ready, head.through);
+      this.afterDurable(head.ready, head.through, head.applyWork);
     }
     if (this.pendingHead === this.pending.length) {
       this.pending.length = 0;
@@ -284,7 +333,7 @@ export class Replica {
     }
   }
 
-  private afterDurable(ready: Ready, through: LogPosition | null): void {
+  private afterDurable(ready: Ready, through: LogPosition | null, applyWork: number): void {
     const transport = this.options.transport;
     const after = ready.messagesAfterPersist;
     for (let i = 0; i < after.length; i++) transport.send(after[i] as Message);
@@ -294,7 +343,7 @@ export class Replica {
     }
     const application = this.options.application;
     if (ready.applySnapshot !== null) {
-      application.restore(ready.applySnapshot);
+      application.restore(this.snapshotToRestore(ready.applySnapshot));
       this.noteRestored(ready.applySnapshot);
     }
     if (ready.apply.length > 0) {
@@ -303,13 +352,26 @@ export class Replica {
     }
     const notify = this.options.notify;
     for (let i = 0; i < ready.notify.length; i++) notify(ready.notify[i] as Notification);
+    if (applyWork !== 0) {
+      this.applyWorkDone = applyWork;
+      this.runEarlyWaiting();
+    }
     // The persisted step (or a client reacting to a notification) may have produced more work;
     // one group commit completes many batches at once, so gather their effects into one Ready.
     this.scheduleDrain();
   }
 
+  /** A snapshot at index 0 means the initial state (a rollback of early applies, effects.ts). */
+  private snapshotToRestore(snapshot: Snapshot): Snapshot {
+    if (snapshot.index !== 0) return snapshot;
+    assert(this.initialState !== null, `${this.id}: rolling back early applies needs the application's snapshot hook`);
+    return { ...snapshot, data: this.initialState };
+  }
+
   private noteRestored(snapshot: Snapshot): void {
-    assert(snapshot.index >= this.appliedIndex, `${this.id} restores snapshot ${snapshot.index} behind applied ${this.appliedIndex}`);
+    // Only a rollback of early applies (applyBeforeCommit) goes back.
+    assert(snapshot.index >= this.appliedIndex || this.options.consensus.applyBeforeCommit,
+      `${this.id} restores snapshot ${snapshot.index} behind applied ${this.appliedIndex}`);
     this.appliedIndex = snapshot.index;
     this.appliedTerm = snapshot.term;
     this.appliedConfig = snapshot.config;
@@ -337,6 +399,7 @@ export class Replica {
   }
 }
 
+/** Work that must wait for earlier writes (early work, rule 5 of effects.ts, does not). */
 function hasAfterPersistWork(ready: Ready): boolean {
   return ready.messagesAfterPersist.length > 0 || ready.applySnapshot !== null || ready.apply.length > 0 ||
     ready.notify.length > 0;

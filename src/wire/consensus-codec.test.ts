@@ -39,6 +39,7 @@ const oneOfEachType: Message[] = [
   },
   { ...envelope, type: "install-snapshot-response", matchIndex: 100, empty: false, sentAtMs: 7 },
   { ...envelope, type: "timeout-now" },
+  { ...envelope, type: "append-received", matchIndex: 12 },
 ];
 
 /** Builds raw wire arrays, to hand the decoder shapes the encoder never produces. */

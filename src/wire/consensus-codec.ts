@@ -58,6 +58,7 @@ const schemas = {
     ["empty", "flag"],
     ["sentAtMs", "time"],
   ],
+  "append-received": [["matchIndex", "count"]],
   "install-snapshot": [
     ["snapshot", "snapshot"],
     ["sentAtMs", "time"],
@@ -83,6 +84,8 @@ const typeByCode: readonly MessageType[] = [
   "install-snapshot",
   "install-snapshot-response",
   "timeout-now",
+  // New types go last: codes already on the wire keep their meaning.
+  "append-received",
 ];
 const codeByType = new Map(typeByCode.map((type, code) => [type, code]));
 

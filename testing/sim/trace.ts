@@ -74,6 +74,8 @@ export function describeMessage(message: Message): string {
     }
     case "append-response":
       return `${head} ${message.success ? `ok match=${message.matchIndex}` : `reject hint=${message.rejectHint}`}${message.empty ? " empty" : ""}`;
+    case "append-received":
+      return `${head} received=${message.matchIndex}`;
     case "install-snapshot":
       return `${head} snapshot=${message.snapshot.index}/t${message.snapshot.term}`;
     case "install-snapshot-response":

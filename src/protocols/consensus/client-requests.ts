@@ -5,6 +5,7 @@ import { maybeCommit } from "./commit.js";
 import type { ProposalRejection } from "./effects.js";
 import type { Proposal } from "./inputs.js";
 import { appendOwn, sendAppend } from "./leader-replication.js";
+import { maybeQuorumReceived } from "./early-apply.js";
 import { leaseValid } from "./lease.js";
 import type { NodeState } from "./node-state.js";
 import type { Snapshot } from "./types.js";
@@ -19,9 +20,11 @@ export function propose(node: NodeState, proposals: readonly Proposal[]): void {
     const entry = appendOwn(node, { kind: "command", data: proposal.data });
     node.pending.push({ index: entry.index, proposalId: proposal.proposalId, bytes: proposal.data.length });
     node.uncommittedBytes += proposal.data.length;
+    if (node.options.applyBeforeCommit) node.ready.notifyEarly({ type: "appended", proposalId: proposal.proposalId, index: entry.index });
   }
   if (node.role !== "leader") return;
   for (const progress of node.progress.values()) sendAppend(node, progress);
+  maybeQuorumReceived(node);
   maybeCommit(node);
 }
 
@@ -51,6 +54,8 @@ export function read(node: NodeState, readId: number): void {
 export function snapshotTaken(node: NodeState, snapshot: Snapshot): void {
   if (snapshot.index <= node.log.snapshotIndex()) return;
   assert(snapshot.index <= node.appliedIndex, "snapshot of state not yet applied");
+  // A leader applying before commit may hold state that never commits: never keep it.
+  assert(snapshot.index <= node.commitIndex, `snapshot at ${snapshot.index} past the commit index ${node.commitIndex}`);
   node.log.compact(snapshot);
   node.ready.persistSnapshot(snapshot, false);
 }

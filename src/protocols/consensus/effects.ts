@@ -14,6 +14,12 @@ import type { Entry, HardState, LogPosition, MemberId, Role, Snapshot } from "./
  *  3. `apply` holds committed entries in log order; apply them after `persist` is durable.
  *     `applySnapshot`, when set, replaces application state first.
  *  4. `notify` goes to local clients after `persist` is durable, in order.
+ *  5. `applyEarly`, then `notifyEarly` (a leader with `applyBeforeCommit` only): carried out
+ *     without waiting for this batch's `persist`, but after the `applySnapshot` and `apply`
+ *     of every earlier batch. They are the leader's own entries, applied before they commit
+ *     so a memory ack point can answer with their results; if leadership ends before they
+ *     commit, a later batch's `applySnapshot` (index 0: the initial state) and `apply` rebuild
+ *     the state from what committed.
  * Effects of consecutive Ready batches must be carried out in batch order.
  */
 export interface Ready {
@@ -23,6 +29,8 @@ export interface Ready {
   readonly applySnapshot: Snapshot | null;
   readonly apply: Entry[];
   readonly notify: Notification[];
+  readonly applyEarly: Entry[];
+  readonly notifyEarly: Notification[];
 }
 
 /**
@@ -49,6 +57,10 @@ export type Notification =
     }
   /** The leader lost leadership before the entry committed: it may or may not commit later. */
   | { readonly type: "proposal-unknown"; readonly proposalId: number; readonly leaderId: MemberId | null }
+  /** Early (`applyBeforeCommit`): the proposal is in the leader's log, and applied, at `index`. */
+  | { readonly type: "appended"; readonly proposalId: number; readonly index: number }
+  /** Early (`applyBeforeCommit`): a quorum holds every entry through `index` in memory. */
+  | { readonly type: "quorum-received"; readonly index: number }
   | { readonly type: "read-ready"; readonly readId: number; readonly index: number }
   | { readonly type: "read-rejected"; readonly readId: number; readonly reason: ReadRejection; readonly leaderId: MemberId | null }
   | { readonly type: "role-changed"; readonly role: Role; readonly term: number; readonly leaderId: MemberId | null }
@@ -82,4 +94,6 @@ export const emptyReady = (): Ready => ({
   applySnapshot: null,
   apply: [],
   notify: [],
+  applyEarly: [],
+  notifyEarly: [],
 });

@@ -49,6 +49,10 @@ export function handleAppend(node: NodeState, message: Append): void {
   advanceCommit(node, Math.min(message.commitIndex, lastNewIndex));
   maybeLeaveEmpty(node, message, lastNewIndex);
   if (lastNewIndex >= message.commitIndex) node.lastUpToDate = { term: message.term, index: lastNewIndex };
+  if (node.options.applyBeforeCommit && entries.length > 0) {
+    // At once, before the fsync the append-response waits for: memory ack points only.
+    node.ready.send({ type: "append-received", from: node.options.id, to: message.from, term: node.hardState.term, matchIndex: lastNewIndex });
+  }
   respondAppend(node, message, true, lastNewIndex);
 }
 

@@ -2,8 +2,9 @@
 
 import { assert } from "../../kernel/assert.js";
 import { flushCommitted, maybeCommit } from "./commit.js";
+import { applyEarly, maybeQuorumReceived } from "./early-apply.js";
 import { maybeFinishTransfer } from "./leadership-transfer.js";
-import type { AppendResponse, InstallSnapshotResponse } from "./messages.js";
+import type { AppendReceived, AppendResponse, InstallSnapshotResponse } from "./messages.js";
 import type { NodeState } from "./node-state.js";
 import type { FollowerProgress } from "./progress.js";
 import type { Configuration, Entry } from "./types.js";
@@ -13,6 +14,7 @@ export function appendOwn(node: NodeState, body: { kind: Entry["kind"]; data: Ui
   node.log.append(entry);
   node.ready.persistEntry(entry);
   if (entry.config) node.config = entry.config;
+  applyEarly(node);
   return entry;
 }
 
@@ -125,7 +127,10 @@ export function handleAppendResponse(node: NodeState, message: AppendResponse): 
     // Agreement proven: stream from here (also ends snapshot mode once the follower holds
     // what the snapshot covers, even if the install answer itself was lost).
     if (progress.mode === "probe" || (progress.mode === "snapshot" && progress.matchIndex >= node.log.snapshotIndex())) progress.becomeReplicate();
-    if (advanced) maybeCommit(node);
+    if (advanced) {
+      maybeQuorumReceived(node);
+      maybeCommit(node);
+    }
     maybeFinishTransfer(node, progress);
   } else if (progress.mode !== "snapshot") {
     // A follower below its old match lost its data (a wiped disk comes back empty): forget
@@ -142,6 +147,15 @@ export function handleAppendResponse(node: NodeState, message: AppendResponse): 
   }
   flushCommitted(node);
   if (node.role === "leader") sendAppend(node, progress);
+}
+
+/** A follower holds entries in memory (not yet durable): counts for `quorum-received` only. */
+export function handleAppendReceived(node: NodeState, message: AppendReceived): void {
+  if (node.role !== "leader") return;
+  const progress = node.progress.get(message.from);
+  if (!progress || message.matchIndex <= progress.receivedIndex) return;
+  progress.receivedIndex = message.matchIndex;
+  maybeQuorumReceived(node);
 }
 
 export function handleInstallSnapshotResponse(node: NodeState, message: InstallSnapshotResponse): void {

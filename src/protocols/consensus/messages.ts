@@ -11,6 +11,7 @@ export type Message =
   | VoteResponse
   | Append
   | AppendResponse
+  | AppendReceived
   | InstallSnapshot
   | InstallSnapshotResponse
   | TimeoutNow;
@@ -78,6 +79,17 @@ export interface AppendResponse extends Envelope {
   readonly rejectHint: number;
   readonly empty: boolean;
   readonly sentAtMs: number;
+}
+
+/**
+ * Sent by a follower as soon as an append's entries are in its memory, before its fsync
+ * (only with `applyBeforeCommit`). Promises nothing durable: it never counts toward commit,
+ * only toward the `quorum-memory` ack point.
+ */
+export interface AppendReceived extends Envelope {
+  readonly type: "append-received";
+  /** The last index the follower holds in memory matching the leader. */
+  readonly matchIndex: number;
 }
 
 export interface InstallSnapshot extends Envelope {

@@ -71,6 +71,8 @@ export class NodeState {
   timeoutNowTerm = 0;
   /** Index of this leader's first entry: reads and "caught up" need a commit at or past it. */
   termStartIndex = 0;
+  /** Highest index of this term a quorum holds in memory (`applyBeforeCommit`; early-apply.ts). */
+  receivedQuorumIndex = 0;
 
   constructor(options: ConsensusOptions, recovered: RecoveredState, nowMs: number) {
     assert(options.definedMembers.length > 0, "a consensus group needs members");

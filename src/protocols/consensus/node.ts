@@ -63,6 +63,15 @@ export class ConsensusNode {
     return this.state.ready.take();
   }
 
+  get commitIndex(): number {
+    return this.state.commitIndex;
+  }
+
+  /** Leader with `applyBeforeCommit`: the highest entry a quorum holds in memory. */
+  get quorumReceivedIndex(): number {
+    return this.state.role === "leader" ? this.state.receivedQuorumIndex : 0;
+  }
+
   /** See lease.ts `leaseHeld`: may this leader act alone at `nowMs`? A pure query. */
   leaseHeld(nowMs: number): boolean {
     return leaseHeld(this.state, nowMs);

@@ -22,6 +22,13 @@ export interface ConsensusOptions {
   readonly pendingProposalsMax: number;
   readonly proposalBytesMax: number;
   readonly learnerCatchUpEntriesMax: number;
+  /**
+   * Memory ack points (a store acknowledges before a quorum fsynced): the leader applies its
+   * own entries as it appends them, followers report "received" before their fsync, and the
+   * leader notifies `appended` and `quorum-received` early (effects.ts). Off by default: the
+   * leader then applies only what committed, like every member.
+   */
+  readonly applyBeforeCommit: boolean;
 }
 
 export function consensusOptions(
@@ -40,6 +47,7 @@ export function consensusOptions(
     pendingProposalsMax: limits.pendingProposalsMax,
     proposalBytesMax: limits.proposalBytesMax,
     learnerCatchUpEntriesMax: limits.learnerCatchUpEntriesMax,
+    applyBeforeCommit: false,
     ...required,
     ...overrides,
   };

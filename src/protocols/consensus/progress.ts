@@ -9,6 +9,8 @@ import type { MemberId } from "./types.js";
  */
 export class FollowerProgress {
   matchIndex = 0;
+  /** Highest index the follower said it holds in memory (`append-received`); may pass matchIndex. */
+  receivedIndex = 0;
   nextIndex: number;
   mode: "probe" | "replicate" | "snapshot" = "probe";
   /** Last index carried by each append in flight, oldest first. */
@@ -46,6 +48,8 @@ export class FollowerProgress {
   becomeProbe(): void {
     this.mode = "probe";
     this.nextIndex = this.matchIndex + 1;
+    // A follower that needs probing may have restarted and lost what it only had in memory.
+    this.receivedIndex = this.matchIndex;
     this.inflight = [];
     this.lastProbeAtMs = Number.NEGATIVE_INFINITY;
   }

@@ -17,6 +17,8 @@ export class ReadyBuilder {
   private applySnapshot: Snapshot | null = null;
   private applyEntries: Entry[] = [];
   private notifications: Notification[] = [];
+  private applyEarlyEntries: Entry[] = [];
+  private earlyNotifications: Notification[] = [];
 
   send(message: Message): void {
     this.messages.push(message);
@@ -75,6 +77,8 @@ export class ReadyBuilder {
   restore(snapshot: Snapshot): void {
     this.applySnapshot = snapshot;
     this.applyEntries = [];
+    // Early applies gathered before it are undone by it (a rollback, early-apply.ts): drop them.
+    this.applyEarlyEntries = [];
   }
 
   apply(entries: Entry[]): void {
@@ -85,6 +89,14 @@ export class ReadyBuilder {
     this.notifications.push(notification);
   }
 
+  applyEarly(entry: Entry): void {
+    this.applyEarlyEntries.push(entry);
+  }
+
+  notifyEarly(notification: Notification): void {
+    this.earlyNotifications.push(notification);
+  }
+
   hasAny(): boolean {
     return (
       this.messages.length > 0 ||
@@ -92,7 +104,9 @@ export class ReadyBuilder {
       this.hasPersist() ||
       this.applySnapshot !== null ||
       this.applyEntries.length > 0 ||
-      this.notifications.length > 0
+      this.notifications.length > 0 ||
+      this.applyEarlyEntries.length > 0 ||
+      this.earlyNotifications.length > 0
     );
   }
 
@@ -113,6 +127,8 @@ export class ReadyBuilder {
       applySnapshot: this.applySnapshot,
       apply: this.applyEntries,
       notify: this.notifications,
+      applyEarly: this.applyEarlyEntries,
+      notifyEarly: this.earlyNotifications,
     };
     this.messages = [];
     this.messagesAfterPersist = [];
@@ -124,6 +140,8 @@ export class ReadyBuilder {
     this.applySnapshot = null;
     this.applyEntries = [];
     this.notifications = [];
+    this.applyEarlyEntries = [];
+    this.earlyNotifications = [];
     return ready;
   }
 

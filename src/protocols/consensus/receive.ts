@@ -3,7 +3,7 @@
 import { unreachable } from "../../kernel/assert.js";
 import { campaign, handlePreVote, handlePreVoteResponse, handleVote, handleVoteResponse } from "./election.js";
 import { handleAppend, handleInstallSnapshot } from "./follower-replication.js";
-import { handleAppendResponse, handleInstallSnapshotResponse } from "./leader-replication.js";
+import { handleAppendReceived, handleAppendResponse, handleInstallSnapshotResponse } from "./leader-replication.js";
 import type { Message } from "./messages.js";
 import type { NodeState } from "./node-state.js";
 import { becomeFollower } from "./roles.js";
@@ -42,6 +42,8 @@ export function receive(node: NodeState, message: Message): void {
       return handleAppend(node, message);
     case "append-response":
       return handleAppendResponse(node, message);
+    case "append-received":
+      return handleAppendReceived(node, message);
     case "install-snapshot":
       return handleInstallSnapshot(node, message);
     case "install-snapshot-response":

@@ -2,6 +2,7 @@
 
 import { assert } from "../../kernel/assert.js";
 import { maybeCommit } from "./commit.js";
+import { rollBackEarlyApply } from "./early-apply.js";
 import { appendOwn, sendAppend } from "./leader-replication.js";
 import type { NodeState } from "./node-state.js";
 import { FollowerProgress } from "./progress.js";
@@ -33,6 +34,7 @@ export function abandonLeadership(node: NodeState): void {
   node.progress.clear();
   node.transfer = null;
   node.forming = false;
+  rollBackEarlyApply(node);
 }
 
 export function becomeLeader(node: NodeState, forming: boolean): void {
@@ -43,6 +45,7 @@ export function becomeLeader(node: NodeState, forming: boolean): void {
   node.forming = forming;
   node.transfer = null;
   node.progress.clear();
+  node.receivedQuorumIndex = 0;
   for (const member of [...node.config.voters, ...node.config.learners]) {
     if (member.id === node.options.id) continue;
     node.progress.set(member.id, new FollowerProgress(member.id, node.log.lastIndex(), node.nowMs));
