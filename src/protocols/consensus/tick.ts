@@ -28,7 +28,18 @@ function tickLeader(node: NodeState): void {
     }
     for (const progress of node.progress.values()) progress.recentlyActive = false;
   }
-  if (node.transfer && node.nowMs >= node.transfer.deadlineMs) node.transfer = null;
+  if (node.transfer && node.nowMs >= node.transfer.deadlineMs) {
+    node.transfer = null;
+    if (node.timeoutNowTerm === node.hardState.term) {
+      // The target was told to campaign but no new term reached us (the message or its
+      // campaign was lost). Voters may still skip the lease wait for it, so our lease proves
+      // nothing for the rest of this term: without stepping down we would lead on without ever
+      // serving a lease read or a delivery again (persistence simulator, seed 5, 5 members,
+      // quorum-memory). A new term, perhaps ours again, brings a lease back.
+      becomeFollower(node, node.hardState.term, null);
+      return;
+    }
+  }
   if (node.nowMs >= node.nextHeartbeatMs) {
     node.nextHeartbeatMs = node.nowMs + node.options.heartbeatIntervalMs;
     for (const progress of node.progress.values()) heartbeat(node, progress);
