@@ -121,6 +121,17 @@ export const limits = {
   scryptRMax: 32,
   scryptPMax: 16,
 
+  // --- realm services (issue 5) --------------------------------------------------------------
+  /** Affiliated realm servers send each other a heartbeat this often (FTL's default). */
+  realmHeartbeatIntervalMs: 1000,
+  /** A link that carried nothing for this long is declared broken (FTL's default). */
+  realmHeartbeatTimeoutMs: 3000,
+  /** A realm server redials a lost affiliated server after this delay, doubling up to the max. */
+  realmReconnectDelayMinMs: 100,
+  realmReconnectDelayMaxMs: 2000,
+  /** Characters in a refusal or revision reason carried between realm servers. */
+  realmReasonLengthMax: 1024,
+
   // --- cluster ------------------------------------------------------------------------------
   /** Members of one consensus group (FTL: 3 or 5 services; more is allowed, bounded). */
   membersMax: 9,

@@ -16,6 +16,9 @@ export interface RealmError {
 
 export type PathSegment = string | number;
 
+/** How a check reports one error; checks call it for every violation, never stopping early. */
+export type ReportRealmError = (path: readonly PathSegment[], expected: string, found: string) => void;
+
 /** `["clusters", 0, "services", 1, "server"]` → `clusters[0].services[1].server`. */
 export function formatPath(segments: readonly PathSegment[]): string {
   let text = "";

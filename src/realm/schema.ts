@@ -8,6 +8,7 @@
  * "<path>: expected …, found …".
  */
 import { z } from "zod";
+import { limits } from "../kernel/limits.js";
 
 /** Names are used in paths, subjects and logs: no spaces, no dots-only, no wildcards. */
 const namePattern = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
@@ -37,11 +38,33 @@ export const serverPortsSchema = z.strictObject({
   admin: port,
 });
 
+/** The four roles of seed 003's table; a server without one runs no realm service of its own. */
+export const realmRoleSchema = z.enum(["primary", "satellite", "backup", "disaster-recovery"]);
+
+/**
+ * The role a server's realm service plays in the family of affiliated servers. `of` names the
+ * server it is affiliated with: for a satellite and the disaster-recovery server the primary,
+ * for a backup its regular server (the primary or a satellite); the primary has none. Who may
+ * be affiliated with whom is checked in semantic-checks.ts, where the whole family is known.
+ */
+export const realmServiceSchema = z.strictObject({
+  role: realmRoleSchema,
+  of: name.optional(),
+});
+
 export const serverSchema = z.strictObject({
   name,
   site: name,
   host: z.string().min(1),
   ports: serverPortsSchema,
+  /** Optional: a realm without roles is read from its file by every server (issue 3). */
+  realmService: realmServiceSchema.optional(),
+});
+
+/** Links between affiliated realm servers (FTL's defaults: a heartbeat each second, 3 s timeout). */
+export const realmServicesSchema = z.strictObject({
+  heartbeatIntervalMs: positive.default(limits.realmHeartbeatIntervalMs),
+  heartbeatTimeoutMs: positive.default(limits.realmHeartbeatTimeoutMs),
 });
 
 export const serviceSchema = z.strictObject({
@@ -160,6 +183,10 @@ export const userSchema = z.strictObject({
 export const realmDefinitionSchema = z.strictObject({
   sites: z.array(siteSchema).min(1),
   servers: z.array(serverSchema).min(1),
+  realmServices: realmServicesSchema.default({
+    heartbeatIntervalMs: limits.realmHeartbeatIntervalMs,
+    heartbeatTimeoutMs: limits.realmHeartbeatTimeoutMs,
+  }),
   clusters: z.array(clusterSchema).default([]),
   stores: z.array(storeSchema).default([]),
   durables: z.array(durableSchema).default([]),
@@ -171,6 +198,9 @@ export const realmDefinitionSchema = z.strictObject({
 export type RealmDefinition = z.infer<typeof realmDefinitionSchema>;
 export type Site = RealmDefinition["sites"][number];
 export type Server = RealmDefinition["servers"][number];
+export type RealmRole = z.infer<typeof realmRoleSchema>;
+export type RealmService = z.infer<typeof realmServiceSchema>;
+export type RealmServices = RealmDefinition["realmServices"];
 export type Cluster = RealmDefinition["clusters"][number];
 export type Service = Cluster["services"][number];
 export type Store = RealmDefinition["stores"][number];

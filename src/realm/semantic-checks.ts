@@ -3,19 +3,21 @@
  * (schema.ts). Each rule reports every violation it finds; none stops at the first.
  */
 import { parseScryptHash } from "./passwords.js";
-import { describeFound, formatPath, type PathSegment, type RealmError } from "./realm-error.js";
+import { describeFound, formatPath, type PathSegment, type RealmError, type ReportRealmError } from "./realm-error.js";
+import { checkRealmRoles } from "./role-checks.js";
 import type { Durable, DurableTemplate, RealmDefinition } from "./schema.js";
 
 /** Service counts a cluster may have: a majority survives one failure (3) or two (5). */
 const clusterServiceCounts: readonly number[] = [3, 5];
 
-type Report = (path: readonly PathSegment[], expected: string, found: string) => void;
+type Report = ReportRealmError;
 
 export function checkRealmDefinition(realm: RealmDefinition): RealmError[] {
   const errors: RealmError[] = [];
   const report: Report = (path, expected, found) => errors.push({ path: formatPath(path), expected, found });
   checkUniqueNames(realm, report);
   checkServers(realm, report);
+  checkRealmRoles(realm, report);
   checkClusters(realm, report);
   checkStores(realm, report);
   checkDurables(realm, report);
