@@ -61,6 +61,13 @@ export class PersistenceApplication implements ReplicaApplication {
     return result;
   }
 
+  /** The result at `index`, once, leaving the others (an early, memory ack point answer). */
+  takeResultAt(index: number): CommandResult | undefined {
+    const result = this.results.get(index);
+    this.results.delete(index);
+    return result;
+  }
+
   /** Leadership ended: nobody will collect these. */
   dropResults(): void {
     this.results.clear();

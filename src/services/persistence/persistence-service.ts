@@ -10,11 +10,12 @@ import { consensusOptions, type ConsensusOptions } from "../../protocols/consens
 import type { MemberStatus } from "../../protocols/consensus/types.js";
 import { encodeCommand } from "../../protocols/persistence/command-codec.js";
 import { createPersistenceState } from "../../protocols/persistence/persistence-state.js";
-import type { ClusterStoresConfig, Command, PersistenceView } from "../../protocols/persistence/state-types.js";
+import type { AckPoint, ClusterStoresConfig, Command, PersistenceView } from "../../protocols/persistence/state-types.js";
 import { Replica } from "../../runtime/replica.js";
 import { PersistenceApplication } from "./persistence-application.js";
 import { DeliveryDriver, type DriverAttachResult, type SubscriberHandle } from "./delivery-driver.js";
 import { ProposalWaiters, type ProposeOutcome } from "./proposal-waiters.js";
+import { VisibleView } from "./visible-view.js";
 
 export type { ProposeFailure, ProposeOutcome } from "./proposal-waiters.js";
 
@@ -53,6 +54,9 @@ export class PersistenceService {
   /** Leading (proposals accepted); deliveries start later, see DeliveryDriver. */
   private leading = false;
   private readonly delivery: DeliveryDriver;
+  /** What the delivery engine sees: only messages at their store's ack point (visible-view.ts). */
+  private readonly visible: VisibleView;
+  private readonly ackPoints: ReadonlyMap<string, AckPoint>;
   private tickTimer: NodeJS.Timeout | null = null;
   private lastSnapshotIndex = 0;
   private snapshotScheduled = false;
@@ -67,9 +71,11 @@ export class PersistenceService {
     this.log = options.log;
     this.fileSystem = fileSystem;
     this.application = application;
-    this.proposals = new ProposalWaiters(application);
+    this.proposals = new ProposalWaiters(application, () => this.replica.holdsLease());
     this.replica = replicaOf(this);
-    this.delivery = new DeliveryDriver(application.state, {
+    this.ackPoints = new Map(options.stores.stores.map((store) => [store.name, store.ackPoint]));
+    this.visible = new VisibleView(application.state, () => this.replica, applyBeforeCommit(options.stores));
+    this.delivery = new DeliveryDriver(this.visible, {
       now: () => this.nowMs(),
       defer: (callback) => setImmediate(callback),
       setTimer: (delayMs, callback) => {
@@ -96,7 +102,7 @@ export class PersistenceService {
         new Replica({
           consensus: consensusOptions(
             { id: options.name, definedMembers: options.members.map((m) => ({ id: m.name, weight: m.weight })), random: new Prng(Date.now() ^ process.pid) },
-            options.timing ?? {},
+            { ...options.timing, applyBeforeCommit: applyBeforeCommit(options.stores) },
           ),
           storage,
           transport,
@@ -113,7 +119,10 @@ export class PersistenceService {
       application,
     );
     application.listener = {
-      applied: (_index, command) => service.delivery.applied(command),
+      applied: (index, command) => {
+        service.visible.noteApplied(index);
+        service.delivery.applied(command);
+      },
       batchApplied: () => service.appliedBatch(),
       restored: () => service.restored(),
     };
@@ -164,7 +173,10 @@ export class PersistenceService {
     const data = encodeCommand(command);
     if (data.length > limits.proposalBytesMax) return Promise.resolve({ ok: false, reason: "too-large", leaderId: this.leaderId });
     return new Promise((resolve) => {
-      this.queuedIds.push(this.proposals.add(resolve));
+      // Publishes answer at their store's ack point; everything else (acks included) once a
+      // quorum fsynced it, so an acknowledged message is never delivered again.
+      const ackPoint = command.type === "publish" ? (this.ackPoints.get(command.store) ?? "quorum-fsync") : "quorum-fsync";
+      this.queuedIds.push(this.proposals.add(resolve, ackPoint));
       this.queuedData.push(data);
       if (!this.proposeScheduled) {
         this.proposeScheduled = true;
@@ -223,6 +235,7 @@ export class PersistenceService {
   }
 
   private notified(notification: Notification): void {
+    if (notification.type === "committed" || notification.type === "quorum-received") this.delivery.appliedBatch();
     if (this.proposals.notified(notification, this.leaderId)) return;
     if (notification.type === "role-changed") this.roleChanged(notification.role, notification.leaderId, notification.term);
   }
@@ -281,9 +294,16 @@ export class PersistenceService {
   }
 
   private restored(): void {
-    // The state jumped: start deliveries over from it (the engine's cursors are stale).
-    if (!this.leading) return;
+    this.visible.reset();
+    // The state jumped: start deliveries over from it (the engine's cursors are stale). A
+    // rollback of early applies comes as leadership ends: nothing to restart then.
+    if (!this.leading || this.replica.status().role !== "leader") return;
     this.delivery.stoppedLeading("the service's state was replaced by a snapshot");
     this.delivery.becameLeader(this.replica.status().term, this.application.state.appliedIndex);
   }
+}
+
+/** A store acknowledging before a quorum fsync needs the leader to apply as it appends. */
+export function applyBeforeCommit(stores: ClusterStoresConfig): boolean {
+  return stores.stores.some((store) => store.ackPoint !== "quorum-fsync");
 }

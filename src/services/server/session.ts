@@ -229,9 +229,10 @@ export class Session {
       storeSequences.push(item.status === "rejected" ? 0 : item.storeSequence);
       errors.push(item.status === "rejected" ? `${item.reason}: ${item.detail}` : "");
     });
-    // Every confirm names what it promises. Until quorum-memory and leader-memory confirms are
-    // wired to earlier points, every confirm is given after a quorum fsync: the strongest.
-    this.answer({ type: "published", requestId: request.requestId, ackPoint: "quorum-fsync", statuses, storeSequences, errors: errors.some((e) => e !== "") ? errors : [] });
+    // Every confirm names what the messages had reached when it was given: the store's ack
+    // point, or a stronger one (a memory ack point answered by the commit, see ProposalWaiters).
+    // Nothing was stored when every message was refused.
+    this.answer({ type: "published", requestId: request.requestId, ackPoint: outcome?.ackPoint ?? "none", statuses, storeSequences, errors: errors.some((e) => e !== "") ? errors : [] });
   }
 
   private async subscribe(principal: Principal, request: Extract<SessionRequest, { type: "subscribe" }>): Promise<void> {
