@@ -7,7 +7,8 @@ import { persistenceCli } from "./persistence/run-persistence-seeds.js";
  * npm run sim -- --seeds 500            seeds 1..500
  * npm run sim -- --seeds 100 --from 700 seeds 700..799
  * npm run sim -- --seed 42              replay one seed, printing its whole trace
- * Options: --members 3|5, --quick (shorter phases), --mix default|transfers (faults.ts).
+ * Options: --members 3|5, --quick (shorter phases), --mix default|transfers (faults.ts),
+ * --persistence [--ack-point quorum-memory|leader-memory].
  * --unsafe-reads-ignore-lease: demonstration only, reads skip the lease (see SimulationOptions);
  * the read checkers must then find violations.
  * Last line: "seeds: N, violations: V"; exit code 1 on any violation.
@@ -24,6 +25,8 @@ const { values } = parseArgs({
     // --persistence: the persistence state machine and delivery engine over consensus
     // (persistence/README.md); --engine-after-commit-in-term demonstrates a fix it found.
     persistence: { type: "boolean", default: false },
+    // --ack-point quorum-fsync|quorum-memory|leader-memory: the simulated store's (persistence only).
+    "ack-point": { type: "string", default: "quorum-fsync" },
   },
 });
 
@@ -39,9 +42,15 @@ if (mix !== "default" && mix !== "transfers") {
   process.exit(2);
 }
 
+const ackPoint = values["ack-point"];
+if (ackPoint !== "quorum-fsync" && ackPoint !== "quorum-memory" && ackPoint !== "leader-memory") {
+  console.error(`--ack-point must be quorum-fsync, quorum-memory or leader-memory, not ${ackPoint}`);
+  process.exit(2);
+}
+
 if (values.persistence) {
   process.exit(persistenceCli({
-    members, quick: values.quick,
+    members, quick: values.quick, ackPoint,
     ...(values.seed === undefined ? {} : { seed: Number(values.seed) }), from: Number(values.from ?? 1), count: Number(values.seeds ?? 100),
   }));
 }

@@ -9,6 +9,7 @@ import {
   checkOrder,
   checkStoredOnce,
   type FinalMember,
+  mayBeLostIds,
 } from "./persistence-checkers.js";
 import type { EventOf, HistoryEvent } from "./persistence-history.js";
 
@@ -16,7 +17,7 @@ import type { EventOf, HistoryEvent } from "./persistence-history.js";
 const invoke = (publisher: string, sequence: number, key = "k0"): HistoryEvent =>
   ({ kind: "publish-invoke", timeMs: 0, publisher, sequence, messageId: `${publisher}.${sequence}`, key });
 const ok = (publisher: string, sequence: number, storeSequence: number, index = storeSequence): HistoryEvent =>
-  ({ kind: "publish-ok", timeMs: 1, publisher, sequence, storeSequence, index, duplicate: false });
+  ({ kind: "publish-ok", timeMs: 1, publisher, sequence, storeSequence, index, duplicate: false, ackPoint: "quorum-fsync" });
 const delivery = (over: Partial<EventOf<"delivery">> & { storeSequence: number; messageId: string }): HistoryEvent =>
   ({ kind: "delivery", timeMs: 2, engine: "m1.1.1", durable: "std", subscriberId: "a", deliveryCount: 1, ...over });
 const ackOk = (durable: string, sequences: number[], engine = "m1.1.1", timeMs = 3): HistoryEvent =>
@@ -92,5 +93,29 @@ describe("persistence checkers on hand-made histories", () => {
     const lv = (storeSequence: number): HistoryEvent => delivery({ durable: "lv", storeSequence, messageId: `x${storeSequence}`, key: "k0" });
     expect(checkLastValueOrder([lv(1), lv(3)])).toEqual([]);
     expect(checkLastValueOrder([lv(3), lv(1)])[0]?.checker).toBe("last-value-order");
+  });
+});
+
+describe("memory ack points: a confirm may be lost only as its ack point allows", () => {
+  const withAckPoint = (ackPoint: string): HistoryEvent => ({ ...(ok("p", 1, 1) as EventOf<"publish-ok">), ackPoint });
+  const crash: HistoryEvent = { kind: "crash", timeMs: 5, member: "m1" };
+  const leaderChange: HistoryEvent = { kind: "engine-stop", timeMs: 5, engine: "m1.1.1", reason: "deposed" };
+
+  it("quorum-fsync: never", () => {
+    expect(mayBeLostIds([invoke("p", 1), withAckPoint("quorum-fsync"), crash])).toEqual(new Set());
+  });
+
+  it("quorum-memory: only after a crash (a leader change alone cannot take what a quorum holds)", () => {
+    expect(mayBeLostIds([invoke("p", 1), withAckPoint("quorum-memory"), leaderChange])).toEqual(new Set());
+    expect(mayBeLostIds([invoke("p", 1), withAckPoint("quorum-memory"), crash])).toEqual(new Set(["p.1"]));
+  });
+
+  it("leader-memory: after a crash or a leader change", () => {
+    expect(mayBeLostIds([invoke("p", 1), withAckPoint("leader-memory")])).toEqual(new Set());
+    expect(mayBeLostIds([invoke("p", 1), withAckPoint("leader-memory"), leaderChange])).toEqual(new Set(["p.1"]));
+  });
+
+  it("a crash before the item was sent is no excuse", () => {
+    expect(mayBeLostIds([crash, { ...(invoke("p", 1) as EventOf<"publish-invoke">), timeMs: 6 }, withAckPoint("quorum-memory")])).toEqual(new Set());
   });
 });

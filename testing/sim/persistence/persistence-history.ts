@@ -10,7 +10,13 @@ export type HistoryEvent =
   /** A publisher made a new item (it retries it until an answer). */
   | { readonly kind: "publish-invoke"; readonly timeMs: number; readonly publisher: string; readonly sequence: number; readonly messageId: string; readonly key: string }
   /** The item is stored (or was, by an earlier attempt: a duplicate) under this store sequence. */
-  | { readonly kind: "publish-ok"; readonly timeMs: number; readonly publisher: string; readonly sequence: number; readonly storeSequence: number; readonly index: number; readonly duplicate: boolean }
+  | {
+      readonly kind: "publish-ok"; readonly timeMs: number; readonly publisher: string; readonly sequence: number; readonly storeSequence: number; readonly index: number; readonly duplicate: boolean;
+      /** What the confirm says the item reached (quorum-fsync, or a memory ack point). */
+      readonly ackPoint: string;
+    }
+  /** A member crashed: what it held only in memory is gone (memory ack points may lose it). */
+  | { readonly kind: "crash"; readonly timeMs: number; readonly member: string }
   | { readonly kind: "publish-fail"; readonly timeMs: number; readonly publisher: string; readonly sequence: number; readonly reason: string }
   /** Map client: a set or remove, retried until confirmed. */
   | { readonly kind: "map-invoke"; readonly timeMs: number; readonly operation: number; readonly key: string; readonly messageId: string | null }

@@ -1,7 +1,7 @@
 import { assert } from "../../../src/kernel/assert.js";
 import { decodeMessage, encodeMessage } from "../../../src/protocols/persistence/message-codec.js";
 import { message } from "../../../src/protocols/persistence/message.js";
-import type { ClusterStoresConfig } from "../../../src/protocols/persistence/state-types.js";
+import type { AckPoint, ClusterStoresConfig } from "../../../src/protocols/persistence/state-types.js";
 
 /** Ack waits of the acked durables: short, so redeliveries happen within a run. */
 export const ackWaitMsByDurable: Readonly<Record<string, number>> = { std: 400, shared: 300 };
@@ -50,4 +50,9 @@ export function messageIdOf(bytes: Uint8Array): string {
   const id = decoded.message.get("id");
   assert(id !== undefined && id.type === "string", "a simulated message has no string id");
   return id.value;
+}
+
+/** The simulated store with another ack point (memory ack points make the leader apply early). */
+export function simulatedStoresWith(ackPoint: AckPoint): ClusterStoresConfig {
+  return { stores: simulatedStores.stores.map((store) => ({ ...store, ackPoint })) };
 }

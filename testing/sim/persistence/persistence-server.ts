@@ -6,6 +6,7 @@ import type { Replica } from "../../../src/runtime/replica.js";
 import { DeliveryDriver } from "../../../src/services/persistence/delivery-driver.js";
 import { PersistenceApplication } from "../../../src/services/persistence/persistence-application.js";
 import { ProposalWaiters, type ProposeOutcome } from "../../../src/services/persistence/proposal-waiters.js";
+import { VisibleView } from "../../../src/services/persistence/visible-view.js";
 import type { EventOwner, Scheduler } from "../scheduler.js";
 import { messageIdOf } from "./persistence-messages.js";
 import type { PersistenceHistory } from "./persistence-history.js";
@@ -41,6 +42,7 @@ export class PersistenceServer {
   private engineId = "";
   private leaderships = 0;
   private readonly proposals: ProposalWaiters;
+  private readonly visible: VisibleView;
   private readonly subscribers = new Map<string, SubscriberPort>();
   leaderId: string | null = null;
   private term = 0;
@@ -49,15 +51,17 @@ export class PersistenceServer {
     readonly member: string,
     readonly incarnation: number,
     state: PersistenceState,
+    applyBeforeCommit: boolean,
     private readonly owner: EventOwner,
     private readonly scheduler: Scheduler,
     private readonly history: PersistenceHistory,
     private readonly note: (text: string) => void,
   ) {
     this.application = new PersistenceApplication(state);
-    this.proposals = new ProposalWaiters(this.application);
+    this.proposals = new ProposalWaiters(this.application, () => this.replica?.holdsLease() ?? false);
+    this.visible = new VisibleView(state, () => this.replica ?? { commitIndex: 0, quorumReceivedIndex: 0 }, applyBeforeCommit);
     this.delivery = new DeliveryDriver(
-      this.application.state,
+      this.visible,
       {
         now: () => this.scheduler.now(),
         defer: (callback) => void this.scheduler.schedule(0, this.owner, callback),
@@ -94,10 +98,14 @@ export class PersistenceServer {
       },
     );
     this.application.listener = {
-      applied: (_index, command) => this.delivery.applied(command),
+      applied: (index, command) => {
+        this.visible.noteApplied(index);
+        this.delivery.applied(command);
+      },
       batchApplied: () => this.delivery.appliedBatch(),
       restored: () => {
-        if (!this.leading) return;
+        this.visible.reset();
+        if (!this.leading || this.replica?.status().role !== "leader") return;
         this.delivery.stoppedLeading("the state was replaced by a snapshot");
         this.delivery.becameLeader(this.term, this.state.appliedIndex);
       },
@@ -119,7 +127,9 @@ export class PersistenceServer {
       reply({ ok: false, reason: "not-leader", leaderId: this.leaderId });
       return;
     }
-    this.replica.propose([{ proposalId: this.proposals.add(reply), data: encodeCommand(command) }]);
+    // As the service does: publishes answer at the store's ack point, everything else at commit.
+    const ackPoint = command.type === "publish" ? (this.state.store(command.store)?.config.ackPoint ?? "quorum-fsync") : "quorum-fsync";
+    this.replica.propose([{ proposalId: this.proposals.add(reply, ackPoint), data: encodeCommand(command) }]);
   }
 
   attach(port: SubscriberPort, durable: string, prefetch: number): AttachReply {
@@ -170,6 +180,7 @@ export class PersistenceServer {
   // --- from the replica ----------------------------------------------------------------------------
 
   notified(notification: Notification): void {
+    if (notification.type === "committed" || notification.type === "quorum-received") this.delivery.appliedBatch();
     if (this.proposals.notified(notification, this.leaderId)) return;
     switch (notification.type) {
       case "role-changed":

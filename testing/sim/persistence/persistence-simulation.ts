@@ -4,7 +4,8 @@ import type { Notification } from "../../../src/protocols/consensus/effects.js";
 import { consensusOptions } from "../../../src/protocols/consensus/options.js";
 import type { MemberDefinition } from "../../../src/protocols/consensus/types.js";
 import { createPersistenceState } from "../../../src/protocols/persistence/persistence-state.js";
-import type { PersistenceView } from "../../../src/protocols/persistence/state-types.js";
+import type { AckPoint, ClusterStoresConfig, PersistenceView } from "../../../src/protocols/persistence/state-types.js";
+import { applyBeforeCommit } from "../../../src/services/persistence/persistence-service.js";
 import { Replica } from "../../../src/runtime/replica.js";
 import { SimDisk } from "../disk.js";
 import { FaultInjector } from "../faults.js";
@@ -13,7 +14,7 @@ import { type EventOwner, Scheduler } from "../scheduler.js";
 import { Trace } from "../trace.js";
 import { checkFinal, checkHistory, type FinalMember, type PersistenceViolation } from "./persistence-checkers.js";
 import { PersistenceHistory } from "./persistence-history.js";
-import { ackWaitMsByDurable, messageIdOf, simulatedStores } from "./persistence-messages.js";
+import { ackWaitMsByDurable, messageIdOf, simulatedStoresWith } from "./persistence-messages.js";
 import { PersistenceServer } from "./persistence-server.js";
 import { defaultWorkloadOptions, PersistenceWorkload } from "./persistence-workload.js";
 
@@ -25,7 +26,8 @@ export interface PersistenceSimulationOptions {
   /** Keep every trace line (replay mode), and optionally print each as it happens. */
   readonly fullTrace: boolean;
   readonly echo?: (line: string) => void;
-  /** Not what the service does: engines wait for their term's first entry (persistence-server.ts). */
+  /** The store's ack point (default quorum-fsync); a memory one makes leaders apply early. */
+  readonly ackPoint?: AckPoint;
 }
 
 export interface PersistenceSimulationResult {
@@ -70,9 +72,11 @@ export class PersistenceSimulation {
   private readonly timing: { safetyMs: number; healingMs: number };
   private readonly violations: PersistenceViolation[] = [];
   private traceTail: string[] = [];
+  private readonly stores: ClusterStoresConfig;
 
   constructor(readonly options: PersistenceSimulationOptions) {
     this.random = new Prng(options.seed);
+    this.stores = simulatedStoresWith(options.ackPoint ?? "quorum-fsync");
     this.trace = new Trace(traceTailLines, options.fullTrace, options.echo ?? null);
     this.network = new Network(this.scheduler, this.random.fork());
     this.network.observeSends((message) => this.trace.message(this.scheduler.now(), message.from, message));
@@ -209,13 +213,13 @@ export class PersistenceSimulation {
   start(member: PersistenceMember): void {
     member.incarnation++;
     const owner: EventOwner = { member: member.id, alive: true };
-    const server = new PersistenceServer(member.id, member.incarnation, createPersistenceState(simulatedStores), owner, this.scheduler, this.history,
+    const server = new PersistenceServer(member.id, member.incarnation, createPersistenceState(this.stores), applyBeforeCommit(this.stores), owner, this.scheduler, this.history,
       (text) => this.trace.event(this.scheduler.now(), member.id, text));
     member.owner = owner;
     member.server = server;
     member.state = "up";
     member.replica = new Replica({
-      consensus: consensusOptions({ id: member.id, definedMembers: this.definedMembers, random: this.random.fork() }, { appendEntriesMax: 64, inflightAppendsMax: 4 }),
+      consensus: consensusOptions({ id: member.id, definedMembers: this.definedMembers, random: this.random.fork() }, { appendEntriesMax: 64, inflightAppendsMax: 4, applyBeforeCommit: applyBeforeCommit(this.stores) }),
       storage: member.disk.openLog(),
       transport: this.network.connect(owner),
       clock: this.scheduler.clockFor(owner),
@@ -232,6 +236,7 @@ export class PersistenceSimulation {
   crash(member: PersistenceMember, tornWrites: boolean): void {
     if (member.state === "paused") this.scheduler.resume(member.id);
     this.down(member);
+    this.history.add({ kind: "crash", timeMs: this.scheduler.now(), member: member.id });
     member.disk.crash(tornWrites);
   }
 

@@ -199,7 +199,7 @@ class Publisher extends Requester {
       const outcome = result.type === "publish" ? result.outcomes[i] : undefined;
       if (outcome !== undefined && outcome.status !== "rejected") {
         history.add({
-          kind: "publish-ok", timeMs: scheduler.now(), publisher: this.id, sequence: item.sequence, storeSequence: outcome.storeSequence, index: reply.index, duplicate: outcome.status === "duplicate",
+          kind: "publish-ok", timeMs: scheduler.now(), publisher: this.id, sequence: item.sequence, storeSequence: outcome.storeSequence, index: reply.index, duplicate: outcome.status === "duplicate", ackPoint: reply.ackPoint,
         });
       } else {
         const reason = outcome?.status === "rejected" ? outcome.reason : result.type === "rejected" ? result.reason : `answered ${result.type}`;

@@ -1,9 +1,11 @@
+import type { AckPoint } from "../../../src/protocols/persistence/state-types.js";
 import { describePersistenceFailure, PersistenceSimulation, type PersistenceSimulationResult } from "./persistence-simulation.js";
 
 export interface PersistenceSeedOptions {
   readonly members: number;
   readonly quick: boolean;
-  /** Demonstration of the fix for the new-leader finding (README.md); not the service's behaviour. */
+  /** The simulated store's ack point (default quorum-fsync). */
+  readonly ackPoint?: AckPoint;
 }
 
 /** Run the given seeds; the failing results, and the time it took. */
