@@ -129,8 +129,6 @@ export const limits = {
   /** A realm server redials a lost affiliated server after this delay, doubling up to the max. */
   realmReconnectDelayMinMs: 100,
   realmReconnectDelayMaxMs: 2000,
-  /** Characters in a refusal or revision reason carried between realm servers. */
-  realmReasonLengthMax: 1024,
 
   // --- cluster ------------------------------------------------------------------------------
   /** Members of one consensus group (FTL: 3 or 5 services; more is allowed, bounded). */
