@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type Connection } from "../../src/client/client.js";
-import { RealmCluster, testCredentials } from "./realm-cluster.js";
+import { RealmCluster, type RealmClusterOptions, testCredentials } from "./realm-cluster.js";
 
 let cluster: RealmCluster;
 let client: Connection;
@@ -29,8 +29,9 @@ const waitFor = async (condition: () => boolean, timeoutMs = 20_000): Promise<vo
 beforeAll(async () => {
   cluster = await RealmCluster.start({
     mode: "process",
-    stores: stores.map((store) => ({ name: store.name, cluster: "c1", ackPoint: store.ackPoint })),
-    durables: stores.map((store) => ({ name: `${store.name}-reader`, store: store.name, type: "standard" as const })),
+    // Realm input (defaults filled in by the schema), not the parsed form the options type names.
+    stores: stores.map((store) => ({ name: store.name, cluster: "c1", ackPoint: store.ackPoint })) as unknown as RealmClusterOptions["stores"],
+    durables: stores.map((store) => ({ name: `${store.name}-reader`, store: store.name, type: "standard" })) as unknown as RealmClusterOptions["durables"],
     endpoints: stores.map((store) => ({ name: `${store.name}-in`, store: store.name })),
   });
   await cluster.waitForLeader();
