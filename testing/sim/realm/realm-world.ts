@@ -129,10 +129,20 @@ export class RealmWorld {
     this.start(server);
   }
 
-  /** Cuts the pair both ways: connects fail and messages are lost (TCP stalls; a timeout tells). */
+  /**
+   * Cuts the pair both ways: connects fail, and a connection between them is lost silently (no
+   * close reaches either side; each learns by its timeout). A connection never loses messages
+   * and carries on: TCP delivers everything in order or breaks, and the protocol relies on it.
+   */
   cut(a: string, b: string): void {
     this.note("world", `cut ${a} ${b}`);
-    this.cuts.add(pairKey(a, b));
+    const key = pairKey(a, b);
+    this.cuts.add(key);
+    const connection = this.connections.get(key);
+    if (connection !== undefined) {
+      connection.closedBy.add(a);
+      connection.closedBy.add(b);
+    }
   }
 
   healAll(): void {
