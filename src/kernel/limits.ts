@@ -21,6 +21,8 @@ export const limits = {
   appendEntriesMax: 4096,
   /** Payload bytes in one append message (one entry may exceed it alone). */
   appendBytesMax: 1024 * 1024,
+  /** A snapshot travels in chunks of this size, one in flight per follower. */
+  snapshotChunkBytes: 1024 * 1024,
   /** Append messages in flight to one follower before waiting for an answer. */
   inflightAppendsMax: 16,
   /** Bytes proposed but not yet committed; past this, proposals are refused (back-pressure). */
@@ -129,6 +131,8 @@ export const limits = {
   /** A realm server redials a lost affiliated server after this delay, doubling up to the max. */
   realmReconnectDelayMinMs: 100,
   realmReconnectDelayMaxMs: 2000,
+  /** Deployed revisions a server keeps for redeploy; the oldest go first (the newest always stays). */
+  realmRevisionsKeptMax: 1000,
 
   // --- cluster ------------------------------------------------------------------------------
   /** Members of one consensus group (FTL: 3 or 5 services; more is allowed, bounded). */

@@ -35,9 +35,11 @@ const oneOfEachType: Message[] = [
     ...envelope,
     type: "install-snapshot",
     snapshot: { index: 100, term: 3, config, data: new Uint8Array([4, 5, 6]) },
+    offset: 1024,
+    done: true,
     sentAtMs: 7,
   },
-  { ...envelope, type: "install-snapshot-response", matchIndex: 100, empty: false, sentAtMs: 7 },
+  { ...envelope, type: "install-snapshot-response", matchIndex: 100, receivedBytes: 1027, snapshotIndex: 100, done: true, empty: false, sentAtMs: 7 },
   { ...envelope, type: "timeout-now" },
   { ...envelope, type: "append-received", matchIndex: 12 },
 ];

@@ -61,10 +61,15 @@ const schemas = {
   "append-received": [["matchIndex", "count"]],
   "install-snapshot": [
     ["snapshot", "snapshot"],
+    ["offset", "count"],
+    ["done", "flag"],
     ["sentAtMs", "time"],
   ],
   "install-snapshot-response": [
     ["matchIndex", "count"],
+    ["receivedBytes", "count"],
+    ["snapshotIndex", "count"],
+    ["done", "flag"],
     ["empty", "flag"],
     ["sentAtMs", "time"],
   ],

@@ -261,7 +261,8 @@ export class Simulation {
     member.replica = new Replica({
       consensus: consensusOptions(
         { id: member.id, definedMembers: this.definedMembers, random: this.random.fork() },
-        { appendEntriesMax: 64, inflightAppendsMax: 4 },
+        // Snapshots here are 8 bytes: chunks of 3 make every transfer take three, in order.
+        { appendEntriesMax: 64, inflightAppendsMax: 4, snapshotChunkBytes: 3 },
       ),
       storage,
       transport: this.network.connect(owner),

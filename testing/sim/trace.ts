@@ -77,9 +77,9 @@ export function describeMessage(message: Message): string {
     case "append-received":
       return `${head} received=${message.matchIndex}`;
     case "install-snapshot":
-      return `${head} snapshot=${message.snapshot.index}/t${message.snapshot.term}`;
+      return `${head} snapshot=${message.snapshot.index}/t${message.snapshot.term} bytes ${message.offset}+${message.snapshot.data.length}${message.done ? " done" : ""}`;
     case "install-snapshot-response":
-      return `${head} match=${message.matchIndex}`;
+      return message.done ? `${head} match=${message.matchIndex}` : `${head} holds ${message.receivedBytes} bytes of snapshot ${message.snapshotIndex}`;
     case "timeout-now":
       return head;
   }

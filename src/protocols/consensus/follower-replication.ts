@@ -5,7 +5,7 @@ import { advanceCommit } from "./commit.js";
 import type { Append, InstallSnapshot } from "./messages.js";
 import type { NodeState } from "./node-state.js";
 import { becomeFollower } from "./roles.js";
-import type { MemberId } from "./types.js";
+import type { MemberId, Snapshot } from "./types.js";
 
 function acceptLeader(node: NodeState, leaderId: MemberId): void {
   if (node.role !== "follower" || node.leaderId !== leaderId) becomeFollower(node, node.hardState.term, leaderId);
@@ -97,7 +97,64 @@ function respondAppend(node: NodeState, message: Append, success: boolean, match
 
 export function handleInstallSnapshot(node: NodeState, message: InstallSnapshot): void {
   acceptLeader(node, message.from);
-  const snapshot = message.snapshot;
+  const chunk = message.snapshot;
+  // Nothing to receive when we hold what it covers: committed already, or its last entry is
+  // in our log (Raft §7: keep what follows it).
+  const needed = chunk.index > node.commitIndex && node.log.term(chunk.index) !== chunk.term;
+  if (!needed) {
+    node.incomingSnapshot = null;
+    installSnapshot(node, message, chunk);
+    return;
+  }
+  let incoming = node.incomingSnapshot;
+  if (message.offset === 0) {
+    incoming = { from: message.from, index: chunk.index, term: chunk.term, chunks: [], bytes: 0 };
+    node.incomingSnapshot = incoming;
+  }
+  if (incoming === null || incoming.from !== message.from || incoming.index !== chunk.index || incoming.term !== chunk.term || incoming.bytes !== message.offset) {
+    // Another snapshot, or a chunk out of order (one was lost): say what we hold.
+    const holds = incoming !== null && incoming.from === message.from && incoming.index === chunk.index && incoming.term === chunk.term ? incoming : null;
+    respondSnapshotChunk(node, message, holds?.bytes ?? 0, holds?.index ?? 0);
+    return;
+  }
+  incoming.chunks.push(chunk.data);
+  incoming.bytes += chunk.data.length;
+  if (!message.done) {
+    respondSnapshotChunk(node, message, incoming.bytes, incoming.index);
+    return;
+  }
+  node.incomingSnapshot = null;
+  installSnapshot(node, message, { ...chunk, data: concatenate(incoming.chunks, incoming.bytes) });
+}
+
+/** Chunks are held in memory only: the answer needs no fsync. */
+function respondSnapshotChunk(node: NodeState, message: InstallSnapshot, receivedBytes: number, snapshotIndex: number): void {
+  node.ready.send({
+    type: "install-snapshot-response",
+    from: node.options.id,
+    to: message.from,
+    term: node.hardState.term,
+    matchIndex: 0,
+    receivedBytes,
+    snapshotIndex,
+    done: false,
+    empty: node.hardState.empty,
+    sentAtMs: message.sentAtMs,
+  });
+}
+
+function concatenate(chunks: readonly Uint8Array[], bytes: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const data = new Uint8Array(bytes);
+  let at = 0;
+  for (const chunk of chunks) {
+    data.set(chunk, at);
+    at += chunk.length;
+  }
+  return data;
+}
+
+function installSnapshot(node: NodeState, message: InstallSnapshot, snapshot: Snapshot): void {
   if (snapshot.index > node.commitIndex && node.log.term(snapshot.index) === snapshot.term) {
     // Our log already holds the snapshot's last entry: keep what follows it (Raft §7).
     advanceCommit(node, snapshot.index);
@@ -116,6 +173,9 @@ export function handleInstallSnapshot(node: NodeState, message: InstallSnapshot)
     to: message.from,
     term: node.hardState.term,
     matchIndex: node.log.lastIndex(),
+    receivedBytes: snapshot.data.length,
+    snapshotIndex: snapshot.index,
+    done: true,
     empty: node.hardState.empty,
     sentAtMs: message.sentAtMs,
   });

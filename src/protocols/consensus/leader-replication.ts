@@ -7,7 +7,7 @@ import { maybeFinishTransfer } from "./leadership-transfer.js";
 import type { AppendReceived, AppendResponse, InstallSnapshotResponse } from "./messages.js";
 import type { NodeState } from "./node-state.js";
 import type { FollowerProgress } from "./progress.js";
-import type { Configuration, Entry } from "./types.js";
+import type { Configuration, Entry, Snapshot } from "./types.js";
 
 export function appendOwn(node: NodeState, body: { kind: Entry["kind"]; data: Uint8Array; config?: Configuration }): Entry {
   const entry: Entry = { index: node.log.lastIndex() + 1, term: node.hardState.term, ...body };
@@ -95,15 +95,30 @@ function sendAppendMessage(node: NodeState, progress: FollowerProgress, prevInde
 function sendSnapshot(node: NodeState, progress: FollowerProgress): void {
   const snapshot = node.log.snapshot();
   assert(snapshot !== null, "compacted log without a snapshot");
+  // A newer snapshot replaced the one in transfer: start it over. Else resume where the
+  // follower is (it keeps what it received across a resend).
+  if (progress.snapshotIndex !== snapshot.index) {
+    progress.snapshotIndex = snapshot.index;
+    progress.snapshotOffset = 0;
+  }
   progress.mode = "snapshot";
-  progress.snapshotSentAtMs = node.nowMs;
   progress.inflight = [];
+  sendSnapshotChunk(node, progress, snapshot);
+}
+
+/** The chunk at the follower's offset: one in flight, the next sent when it is answered. */
+function sendSnapshotChunk(node: NodeState, progress: FollowerProgress, snapshot: Snapshot): void {
+  const offset = Math.min(progress.snapshotOffset, snapshot.data.length);
+  const end = Math.min(snapshot.data.length, offset + node.options.snapshotChunkBytes);
+  progress.snapshotSentAtMs = node.nowMs;
   node.ready.send({
     type: "install-snapshot",
     from: node.options.id,
     to: progress.id,
     term: node.hardState.term,
-    snapshot,
+    snapshot: { ...snapshot, data: snapshot.data.subarray(offset, end) },
+    offset,
+    done: end === snapshot.data.length,
     sentAtMs: node.nowMs,
   });
 }
@@ -163,9 +178,25 @@ export function handleInstallSnapshotResponse(node: NodeState, message: InstallS
   const progress = node.progress.get(message.from);
   if (!progress) return;
   noteResponse(node, progress, message.sentAtMs, message.empty);
-  progress.maybeUpdate(message.matchIndex, node.nowMs);
-  progress.becomeProbe();
-  sendAppend(node, progress, true);
+  if (message.done) {
+    progress.maybeUpdate(message.matchIndex, node.nowMs);
+    progress.snapshotOffset = 0;
+    progress.becomeProbe();
+    sendAppend(node, progress, true);
+    return;
+  }
+  if (progress.mode !== "snapshot") return;
+  const snapshot = node.log.snapshot();
+  if (snapshot === null) return;
+  // The follower says which snapshot and how much of it it holds: go on from there, or from
+  // the start when it holds another one (ours was replaced, or it lost what it had).
+  if (message.snapshotIndex !== snapshot.index) {
+    progress.snapshotIndex = snapshot.index;
+    progress.snapshotOffset = 0;
+  } else {
+    progress.snapshotOffset = message.receivedBytes;
+  }
+  sendSnapshotChunk(node, progress, snapshot);
 }
 
 /** See Append.commitWithoutFollower. */

@@ -92,15 +92,28 @@ export interface AppendReceived extends Envelope {
   readonly matchIndex: number;
 }
 
+/**
+ * One chunk of a snapshot: `snapshot.data` holds its bytes from `offset` on, and `done` marks
+ * the last. A snapshot travels in chunks of `snapshotChunkBytes`, one at a time, so a store of
+ * any size reaches a lagging member without a frame of its size (etcd sends it whole).
+ */
 export interface InstallSnapshot extends Envelope {
   readonly type: "install-snapshot";
   readonly snapshot: Snapshot;
+  readonly offset: number;
+  readonly done: boolean;
   readonly sentAtMs: number;
 }
 
 export interface InstallSnapshotResponse extends Envelope {
   readonly type: "install-snapshot-response";
+  /** Once `done`: the last index the follower holds. */
   readonly matchIndex: number;
+  /** Bytes of the snapshot at `snapshotIndex` the follower holds so far: the next offset it wants. */
+  readonly receivedBytes: number;
+  readonly snapshotIndex: number;
+  /** The whole snapshot is installed (or was not needed). */
+  readonly done: boolean;
   readonly empty: boolean;
   readonly sentAtMs: number;
 }

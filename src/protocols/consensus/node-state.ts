@@ -71,6 +71,8 @@ export class NodeState {
   timeoutNowTerm = 0;
   /** Index of this leader's first entry: reads and "caught up" need a commit at or past it. */
   termStartIndex = 0;
+  /** Follower: the chunks of a snapshot being received (messages.ts InstallSnapshot). */
+  incomingSnapshot: { readonly from: MemberId; readonly index: number; readonly term: number; readonly chunks: Uint8Array[]; bytes: number } | null = null;
   /** Highest index of this term a quorum holds in memory (`applyBeforeCommit`; early-apply.ts). */
   receivedQuorumIndex = 0;
 

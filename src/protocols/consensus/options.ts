@@ -17,6 +17,7 @@ export interface ConsensusOptions {
   readonly leaderLeaseMs: number;
   readonly appendEntriesMax: number;
   readonly appendBytesMax: number;
+  readonly snapshotChunkBytes: number;
   readonly inflightAppendsMax: number;
   readonly uncommittedBytesMax: number;
   readonly pendingProposalsMax: number;
@@ -42,6 +43,7 @@ export function consensusOptions(
     leaderLeaseMs: limits.leaderLeaseMs,
     appendEntriesMax: limits.appendEntriesMax,
     appendBytesMax: limits.appendBytesMax,
+    snapshotChunkBytes: limits.snapshotChunkBytes,
     inflightAppendsMax: limits.inflightAppendsMax,
     uncommittedBytesMax: limits.uncommittedBytesMax,
     pendingProposalsMax: limits.pendingProposalsMax,

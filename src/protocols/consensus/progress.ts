@@ -32,6 +32,9 @@ export class FollowerProgress {
   lastAdvanceAtMs: number;
   /** In snapshot mode: when the snapshot went out (resent if unanswered). */
   snapshotSentAtMs = Number.NEGATIVE_INFINITY;
+  /** In snapshot mode: the snapshot being sent (its index) and the bytes the follower holds. */
+  snapshotIndex = 0;
+  snapshotOffset = 0;
   /** In probe mode: when the last probe went out (one per heartbeat). */
   lastProbeAtMs = Number.NEGATIVE_INFINITY;
 

@@ -219,7 +219,7 @@ export class PersistenceSimulation {
     member.server = server;
     member.state = "up";
     member.replica = new Replica({
-      consensus: consensusOptions({ id: member.id, definedMembers: this.definedMembers, random: this.random.fork() }, { appendEntriesMax: 64, inflightAppendsMax: 4, applyBeforeCommit: applyBeforeCommit(this.stores) }),
+      consensus: consensusOptions({ id: member.id, definedMembers: this.definedMembers, random: this.random.fork() }, { appendEntriesMax: 64, inflightAppendsMax: 4, snapshotChunkBytes: 512, applyBeforeCommit: applyBeforeCommit(this.stores) }),
       storage: member.disk.openLog(),
       transport: this.network.connect(owner),
       clock: this.scheduler.clockFor(owner),
