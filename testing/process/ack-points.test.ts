@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type Connection } from "../../src/client/client.js";
 import { RealmCluster, type RealmClusterOptions, testCredentials } from "./realm-cluster.js";
+import { waitFor } from "./wait-for.js";
 
 let cluster: RealmCluster;
 let client: Connection;
@@ -17,14 +18,6 @@ const stores = [
   { name: "quorum-store", ackPoint: "quorum-memory" },
   { name: "leader-store", ackPoint: "leader-memory" },
 ] as const;
-
-const waitFor = async (condition: () => boolean, timeoutMs = 20_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
 
 beforeAll(async () => {
   cluster = await RealmCluster.start({
@@ -50,7 +43,7 @@ async function readAll(store: string, count: number): Promise<bigint[]> {
     seen.push(n?.type === "int" ? n.value : -1n);
     await delivered.ack();
   });
-  await waitFor(() => seen.length >= count);
+  await waitFor(() => seen.length >= count, 20_000);
   await subscription.close();
   return seen;
 }

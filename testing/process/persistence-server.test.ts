@@ -13,17 +13,10 @@ import { encodeMessage } from "../../src/protocols/persistence/message-codec.js"
 import { message } from "../../src/protocols/persistence/message.js";
 import { encodeFrame } from "../../src/wire/frame.js";
 import { RealmCluster, testCredentials } from "./realm-cluster.js";
+import { waitFor } from "./wait-for.js";
 
 let cluster: RealmCluster;
 let client: Connection;
-
-const waitFor = async (condition: () => boolean, timeoutMs = 10_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
 
 const text = (delivered: Delivered, field: string): string => {
   const value = delivered.message.get(field);
