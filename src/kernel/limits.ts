@@ -131,6 +131,8 @@ export const limits = {
   /** A realm server redials a lost affiliated server after this delay, doubling up to the max. */
   realmReconnectDelayMinMs: 100,
   realmReconnectDelayMaxMs: 2000,
+  /** Characters of a reason (a refusal) carried between realm servers; longer ones are cut. */
+  realmReasonLengthMax: 1024,
   /** Deployed revisions a server keeps for redeploy; the oldest go first (the newest always stays). */
   realmRevisionsKeptMax: 1000,
 
