@@ -24,7 +24,7 @@ function options(argv: string[]) {
 }
 
 /** A message whose canonical encoding is about 128 bytes: a number, padding and a subject. */
-function benchMessage(n: number): Message {
+export function benchMessage(n: number): Message {
   return message({ n: BigInt(n), pad: new Uint8Array(90).fill(1), subject: "ORDERS.EU.new" });
 }
 
