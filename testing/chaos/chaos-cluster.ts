@@ -25,7 +25,7 @@ export class ChaosCluster {
     const realmCluster = await RealmCluster.start({
       mode: "process",
       ...chaosRealmParts,
-      keepLogLines: 3000,
+      keepLogLines: 30_000,
       serverRealm: async (server, realm) => {
         mesh ??= await LinkMesh.start(realm, chaosCluster);
         return mesh.realmFor(server, realm);
@@ -81,7 +81,7 @@ export class ChaosCluster {
 
   /** Every link up, every paused server continued, every stopped server started. */
   async healAll(): Promise<void> {
-    this.mesh.heal();
+    await this.mesh.heal();
     for (const server of [...this.paused]) this.resume(server);
     for (const server of this.servers) await this.restart(server);
   }

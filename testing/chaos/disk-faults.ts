@@ -22,11 +22,11 @@ function segments(walDirectory: string): { name: string; bytes: number }[] {
     .map((name) => ({ name, bytes: statSync(join(walDirectory, name)).size }));
 }
 
-/** Cut the tail of the last segment; returns what was done. */
-export function truncateLogTail(walDirectory: string, random: Prng): string {
+/** Cut 1..`bytesMax` bytes off the last segment; returns what was done. */
+export function truncateLogTail(walDirectory: string, random: Prng, bytesMax = truncatedBytesMax): string {
   const last = segments(walDirectory).at(-1);
   if (!last || last.bytes === 0) return `no segment with bytes in ${walDirectory}: nothing truncated`;
-  const cut = random.int(1, Math.min(last.bytes, truncatedBytesMax));
+  const cut = random.int(1, Math.min(last.bytes, bytesMax));
   truncateSync(join(walDirectory, last.name), last.bytes - cut);
   return `${last.name}: ${last.bytes} -> ${last.bytes - cut} bytes`;
 }

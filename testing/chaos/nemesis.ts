@@ -14,7 +14,12 @@ export const faultKinds = [
   "flip-bit",
   "slow-follower",
 ] as const;
-export type FaultKind = (typeof faultKinds)[number];
+/**
+ * Faults that go past one fault at a time (`--compound`, not in CI): two at once, where the
+ * guarantee's wording ("a majority keeps its disk") still holds. See README.md, findings.
+ */
+export const compoundFaultKinds = ["lose-synced-tail"] as const;
+export type FaultKind = (typeof faultKinds)[number] | (typeof compoundFaultKinds)[number];
 
 /** How long faults last, in ms ([min, max], drawn from the seed). */
 export const faultTiming = {
@@ -31,9 +36,9 @@ export const faultTiming = {
 } as const satisfies Record<string, readonly [number, number]>;
 
 /** Each kind `rounds` times, in an order the seed picks (so every run covers every kind). */
-export function faultSchedule(random: Prng, rounds: number): FaultKind[] {
+export function faultSchedule(random: Prng, rounds: number, compound = false): FaultKind[] {
   const schedule: FaultKind[] = [];
-  for (let round = 0; round < rounds; round++) schedule.push(...faultKinds);
+  for (let round = 0; round < rounds; round++) schedule.push(...faultKinds, ...(compound ? compoundFaultKinds : []));
   for (let at = schedule.length - 1; at > 0; at--) {
     const other = random.int(0, at);
     [schedule[at], schedule[other]] = [schedule[other] as FaultKind, schedule[at] as FaultKind];
@@ -82,10 +87,10 @@ export async function injectFault(kind: FaultKind, cluster: ChaosCluster, random
     case "partition-leader": {
       const cut = kind === "partition-leader" ? leader : follower;
       const partitionMs = draw(faultTiming.partitionMs);
-      cluster.mesh.isolate(cut);
+      await cluster.mesh.isolate(cut);
       const links = cluster.mesh.describe();
       await sleep(partitionMs);
-      cluster.mesh.heal();
+      await cluster.mesh.heal();
       return `partition {${cut}} | {${cluster.servers.filter((server) => server !== cut).join(", ")}} (${kind === "partition-leader" ? "the leader cut from its peers, not its clients" : "a follower in the minority"}) for ${partitionMs} ms [${links}]`;
     }
     case "truncate-tail":
@@ -97,12 +102,29 @@ export async function injectFault(kind: FaultKind, cluster: ChaosCluster, random
       await cluster.restart(anyone);
       return `kill -9 ${anyone} (${anyone === leader ? "leader" : "follower"}), ${kind === "truncate-tail" ? "truncated log tail" : "flipped bit"}: ${damage}, down ${downMs} ms`;
     }
+    case "lose-synced-tail": {
+      // The other follower lags (slow links), so commits are the leader's and `follower`'s;
+      // both crash at once, `follower` loses the synced tail of its WAL and comes back first.
+      const lagger = followers.find((server) => server !== follower) ?? follower;
+      const delayMs = draw(faultTiming.linkDelayMs);
+      const downMs = draw(faultTiming.downMs);
+      await cluster.mesh.slow(lagger, delayMs);
+      await sleep(1000);
+      await Promise.all([cluster.kill(leader), cluster.kill(follower)]);
+      // Up to 64 KiB: past the unsynced end (group commit), into records the leader counted.
+      const damage = truncateLogTail(cluster.walDirectory(follower), random, 65_536);
+      await cluster.mesh.heal();
+      await cluster.restart(follower);
+      await sleep(downMs);
+      await cluster.restart(leader);
+      return `${lagger} lagging (+${delayMs} ms links), kill -9 ${leader} (leader) and ${follower} (follower) at once, truncated ${follower}'s log tail: ${damage}; ${follower} restarted, ${leader} ${downMs} ms later`;
+    }
     case "slow-follower": {
       const slowMs = draw(faultTiming.slowMs);
       const delayMs = draw(faultTiming.linkDelayMs);
-      cluster.mesh.slow(follower, delayMs);
+      await cluster.mesh.slow(follower, delayMs);
       await sleep(slowMs);
-      cluster.mesh.heal();
+      await cluster.mesh.heal();
       return `slow follower ${follower}: +${delayMs} ms on each of its links for ${slowMs} ms`;
     }
   }

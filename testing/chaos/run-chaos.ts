@@ -1,3 +1,7 @@
+import { cpSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Prng } from "../../src/kernel/prng.js";
 import { checkChaosHistory, type CheckResult, type Violation } from "./chaos-checker.js";
 import { ChaosCluster } from "./chaos-cluster.js";
@@ -29,7 +33,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
   const random = new Prng(options.seed);
   const nemesisRandom = random.fork();
   const workloadRandom = random.fork();
-  const schedule = faultSchedule(nemesisRandom, options.faultRounds);
+  const schedule = faultSchedule(nemesisRandom, options.faultRounds, options.compound);
   log(`schedule: ${schedule.join(", ")}`);
 
   const cluster = await ChaosCluster.start();
@@ -43,6 +47,9 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     await workload.start();
     log("workload started: publishers orders-1, orders-2, audit-1; subscribers billing, pickers x2, auditor");
 
+    // The harness's own event-loop delay: a long one delays the clients, not the members.
+    const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+    loopDelay.enable();
     let faults = 0;
     for (const [at, kind] of schedule.entries()) {
       const faultRandom = nemesisRandom.fork();
@@ -54,7 +61,8 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
       await sleep(quietMs(faultRandom));
       const what = await injectFault(kind, cluster, faultRandom, options.leaderMs);
       faults += 1;
-      log(`fault ${at + 1}/${schedule.length} ${kind}: ${what}; history ${history.count} operations`);
+      log(`fault ${at + 1}/${schedule.length} ${kind}: ${what}; history ${history.count} operations; harness loop delay max ${Math.round(loopDelay.max / 1e6)} ms`);
+      loopDelay.reset();
     }
 
     log("faults done: healing, restarting everyone, finishing publishes");
@@ -74,6 +82,12 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
 
     const check = checkChaosHistory(history.operations, chaosDurables, convergence.stores);
     log(`history: ${JSON.stringify(history.counts())}; client events ${JSON.stringify(workload.events)}`);
+    if (check.violationCount + harness.length > 0) {
+      // The servers' data (WAL segments, corrupt-* files) for whoever investigates.
+      const kept = join(tmpdir(), `holdfast-chaos-${options.seed}-data`);
+      cpSync(cluster.realmCluster.directory, kept, { recursive: true });
+      log(`servers' data directories copied to ${kept}`);
+    }
     return { faults, operations: history.count, check, violations: harness, history, serverLog: [...cluster.realmCluster.logLines] };
   } finally {
     await workload.close().catch(() => undefined);
@@ -89,19 +103,23 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
 async function waitDrained(cluster: ChaosCluster, history: ChaosHistory, workload: Workload, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
   const deadline = Date.now() + timeoutMs;
   let detail = "";
+  // Read the history once, incrementally: a full scan each round would hold the event loop.
+  const delivered = new Set<string>();
+  /** Confirmed (durable, message) pairs not delivered yet. */
+  let undelivered: string[] = [];
+  let readUpTo = 0;
   while (Date.now() < deadline) {
-    const delivered = new Set<string>();
-    for (const operation of history.operations) if (operation.f === "deliver") delivered.add(`${operation.durable}/${operation.messageId}`);
-    let undelivered = 0;
-    for (const operation of history.operations) {
-      if (operation.f !== "publish" || operation.type !== "ok") continue;
-      for (const durable of chaosDurables) if (durable.store === operation.store && !delivered.has(`${durable.durable}/${operation.messageId}`)) undelivered += 1;
+    for (; readUpTo < history.operations.length; readUpTo++) {
+      const operation = history.operations[readUpTo];
+      if (operation?.f === "deliver") delivered.add(`${operation.durable}/${operation.messageId}`);
+      if (operation?.f === "publish" && operation.type === "ok") for (const durable of chaosDurables) if (durable.store === operation.store) undelivered.push(`${durable.durable}/${operation.messageId}`);
     }
+    undelivered = undelivered.filter((key) => !delivered.has(key));
     const leader = [...(await cluster.statuses()).values()].find((status) => status?.role === "leader");
     const durables = leader?.stores.flatMap((store) => store.durables) ?? [];
     const busy = durables.filter((durable) => durable.backlog > 0 || (durable.unacked ?? 0) > 0).map((durable) => `${durable.name}: backlog ${durable.backlog}, unacked ${durable.unacked ?? "?"}`);
-    detail = `${undelivered} confirmed (durable, message) pairs undelivered, ${workload.pendingAcks} acks pending, ${leader ? `leader ${leader.service}: ${busy.join("; ") || "every durable empty"}` : "no leader"}`;
-    if (undelivered === 0 && workload.pendingAcks === 0 && leader && busy.length === 0) return { ok: true, detail };
+    detail = `${undelivered.length} confirmed (durable, message) pairs undelivered, ${workload.pendingAcks} acks pending, ${leader ? `leader ${leader.service}: ${busy.join("; ") || "every durable empty"}` : "no leader"}`;
+    if (undelivered.length === 0 && workload.pendingAcks === 0 && leader && busy.length === 0) return { ok: true, detail };
     await sleep(500);
   }
   return { ok: false, detail: `after ${timeoutMs} ms: ${detail}` };
