@@ -34,4 +34,9 @@ export type DeployRefusal =
   | "not-primary"
   /** The primary's backup is not connected: it must be, before a new revision is taken. */
   | "backup-link-down"
+  /**
+   * An affiliated server holds a newer revision than the primary (the primary's revision store
+   * was lost or restored from an older copy): a new number would clash with one in use.
+   */
+  | "out-of-sync"
   | "too-large";

@@ -115,3 +115,15 @@ export class Family {
     }
   }
 }
+
+/** "the primary", "a satellite", "a backup", "the disaster-recovery server": for messages. */
+export function describeRole(role: RealmRole): string {
+  switch (role) {
+    case "primary":
+      return "the primary";
+    case "disaster-recovery":
+      return "the disaster-recovery server";
+    default:
+      return `a ${role}`;
+  }
+}

@@ -1,6 +1,8 @@
 import { assert } from "../../kernel/assert.js";
+import { describeRole } from "./family.js";
 import type { RealmMessage } from "./messages.js";
 import type { Link, RealmNodeState } from "./node-state.js";
+import { outOfSyncReason } from "./revisions.js";
 
 /**
  * Connections between affiliated servers: who dials (seed 003's table), the hello that checks
@@ -67,6 +69,7 @@ export function receiveHello(node: RealmNodeState, link: Link, message: Extract<
   if (!link.dialer) node.send(link, hello(node));
   link.state = "up";
   link.peerState = message.state;
+  warnIfAhead(node, link, 0);
   link.redialDelayMs = node.options.reconnectDelayMinMs;
   // Seed 003: both warn when the link breaks, and say so when it is back.
   node.log("info", `${node.self}: link with ${link.peer} (${describeRole(link.peerRole)}) is up`);
@@ -74,7 +77,20 @@ export function receiveHello(node: RealmNodeState, link: Link, message: Extract<
 
 export function receiveHeartbeat(node: RealmNodeState, link: Link, message: Extract<RealmMessage, { type: "heartbeat" }>): void {
   if (link.state !== "up") return;
+  const before = link.peerState?.revision ?? 0;
   link.peerState = message.state;
+  warnIfAhead(node, link, before);
+}
+
+/**
+ * A server it gives revisions to holds a newer one than it does: its revision store is behind.
+ * Said once, when the peer first shows it; deploys are refused meanwhile (revisions.ts).
+ */
+function warnIfAhead(node: RealmNodeState, link: Link, revisionBefore: number): void {
+  const own = node.newest?.number ?? 0;
+  const revision = link.peerState?.revision ?? 0;
+  if (!link.downstream || revision <= own || revisionBefore > own) return;
+  node.log("warn", `${node.self}: ${outOfSyncReason(node, link.peer, revision)}`);
 }
 
 export function receiveRefused(node: RealmNodeState, link: Link, reason: string): void {
@@ -128,15 +144,4 @@ function linkDown(node: RealmNodeState, link: Link, reason: string): void {
 
 function hello(node: RealmNodeState): RealmMessage {
   return { type: "hello", from: node.self, role: node.role, state: node.serverState() };
-}
-
-export function describeRole(role: string): string {
-  switch (role) {
-    case "primary":
-      return "the primary";
-    case "disaster-recovery":
-      return "the disaster-recovery server";
-    default:
-      return `a ${role}`;
-  }
 }

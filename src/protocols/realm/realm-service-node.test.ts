@@ -153,6 +153,16 @@ describe("revisions", () => {
     expect(server("p1").node.admitWrite()).toEqual({ admitted: true });
   });
 
+  it("a primary whose store is behind its backup's refuses to deploy, saying so, rather than reuse a number", () => {
+    // p1 lost its revision store; its backup still holds revision 2.
+    const { step } = server("p1", revision1);
+    step(0, { type: "tick" });
+    const effects = linkUp(step, 0, "p1-backup", hello("p1-backup", "backup", 2, false));
+    const reason = "p1-backup holds revision 2, newer than p1's 1: p1's revision store is behind (lost or restored from an older copy); restore it before deploying";
+    expect(effects).toContainEqual({ type: "log", level: "warn", text: `p1: ${reason}` });
+    expect(step(1, { type: "deploy", requestId: 1, text: "new", hash: "hn" })).toContainEqual({ type: "deploy-answer", requestId: 1, answer: { ok: false, code: "out-of-sync", reason } });
+  });
+
   it("the primary pushes its newest revision to a satellite that connects behind it, once", () => {
     const { step } = server("p1", revision2);
     step(0, { type: "connected", peer: "sat2", inbound: true });

@@ -1,5 +1,6 @@
+import type { DeployRefusal } from "./effects.js";
+import { describeRole } from "./family.js";
 import type { RealmInput } from "./inputs.js";
-import { describeRole } from "./links.js";
 import type { Revision } from "./messages.js";
 import type { Link, RealmNodeState } from "./node-state.js";
 
@@ -9,7 +10,7 @@ import type { Link, RealmNodeState } from "./node-state.js";
  */
 
 export function deploy(node: RealmNodeState, input: Extract<RealmInput, { type: "deploy" }>): void {
-  const refuse = (code: "not-primary" | "backup-link-down" | "too-large", reason: string): void => {
+  const refuse = (code: DeployRefusal, reason: string): void => {
     node.log("warn", `${node.self}: deploy refused: ${reason}`);
     node.emit({ type: "deploy-answer", requestId: input.requestId, answer: { ok: false, code, reason } });
   };
@@ -21,6 +22,11 @@ export function deploy(node: RealmNodeState, input: Extract<RealmInput, { type: 
   if (backup !== undefined && backup.state !== "up") {
     // Seed 003: R and B disconnected: R cannot accept the update until they reconnect.
     refuse("backup-link-down", `${node.self}'s backup ${backup.peer} is not connected, so ${node.self} cannot take a new revision: reconnect them, then deploy again`);
+    return;
+  }
+  const ahead = newerPeer(node);
+  if (ahead !== null) {
+    refuse("out-of-sync", outOfSyncReason(node, ahead.peer, ahead.revision));
     return;
   }
   if (input.text.length > node.options.definitionCharactersMax) {
@@ -108,4 +114,19 @@ export function pushRevisions(node: RealmNodeState): void {
     link.pushInFlight = newest.number;
     node.send(link, { type: "revision", revision: newest });
   }
+}
+
+/** A peer that says it holds a newer revision than this server, if any. */
+export function newerPeer(node: RealmNodeState): { peer: string; revision: number } | null {
+  const own = node.newest?.number ?? 0;
+  for (const link of node.links.values()) {
+    const revision = link.state === "up" ? (link.peerState?.revision ?? 0) : 0;
+    if (revision > own) return { peer: link.peer, revision };
+  }
+  return null;
+}
+
+export function outOfSyncReason(node: RealmNodeState, peer: string, revision: number): string {
+  const own = node.newest?.number ?? 0;
+  return `${peer} holds revision ${revision}, newer than ${node.self}'s ${own === 0 ? "none" : own}: ${node.self}'s revision store is behind (lost or restored from an older copy); restore it before deploying`;
 }

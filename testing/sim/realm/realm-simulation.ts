@@ -70,6 +70,13 @@ export function runRealmSeed(options: RealmRunOptions): RealmRunResult {
       const victim = random.pick(alive);
       world.crash(victim, random.chance(0.5) ? "reset" : "silent");
       failoverChecks += scheduleFailoverCheck(world, safety, victim, delayMaxMs);
+    } else if (roll < 0.55 && alive.some((name) => name !== primary)) {
+      // A lost disk, never the primary's: its store is the realm's history (a primary whose
+      // store is behind refuses deploys until restored; revisions.ts, "out-of-sync").
+      const victim = random.pick(alive.filter((name) => name !== primary));
+      world.crash(victim, "reset");
+      world.wipe(victim);
+      failoverChecks += scheduleFailoverCheck(world, safety, victim, delayMaxMs);
     } else if (roll < 0.7 && dead.length > 0) world.restart(random.pick(dead));
     else if (roll < 0.85) {
       const [a, b] = randomLinkPair(world, random.next());

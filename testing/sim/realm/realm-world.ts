@@ -122,6 +122,14 @@ export class RealmWorld {
     }
   }
 
+  /** The server's disk is lost with it: it restarts with no revision (crash it first). */
+  wipe(name: string): void {
+    const server = this.server(name);
+    assert(server.node === null, `wipe ${name} while it runs`);
+    this.note(name, "disk wiped");
+    server.stored.length = 0;
+  }
+
   restart(name: string): void {
     const server = this.server(name);
     if (server.node !== null) return;
