@@ -264,6 +264,13 @@ export class Replica {
     for (let i = 0; i < ready.messages.length; i++) transport.send(ready.messages[i] as Message);
 
     const applyWork = ready.applySnapshot !== null || ready.apply.length > 0 ? ++this.applyWorkIssued : 0;
+    let early = ready.applyEarly.length > 0 || ready.notifyEarly.length > 0;
+    if (early && applyWork === 0 && this.earlyWaiting.length === 0 && this.applyWorkDone >= this.applyWorkIssued) {
+      // Nothing to apply before it: answer memory ack points before this batch's commits, so
+      // a quorum-received and a commit that arrive in one turn answer at the point asked for.
+      this.runEarly(ready);
+      early = false;
+    }
     const persist = ready.persist;
     const waiting = this.pending.length - this.pendingHead;
     if (persist === null) {
@@ -280,7 +287,7 @@ export class Replica {
       this.pending.push(batch);
       this.options.storage.write(persist, (error) => this.onDurable(batch, error));
     }
-    if (ready.applyEarly.length > 0 || ready.notifyEarly.length > 0) {
+    if (early) {
       if (this.earlyWaiting.length === 0 && this.applyWorkDone >= this.applyWorkIssued) this.runEarly(ready);
       else this.earlyWaiting.push({ afterApplyWork: this.applyWorkIssued, ready });
     }
