@@ -9,6 +9,7 @@ import { parseArgs } from "node:util";
 import { writeBenchmarksSection } from "./benchmarks-doc.js";
 import { ensurePeer } from "./ensure-peer.js";
 import { checkGoals, formatGoals } from "./goals.js";
+import { loadavg } from "node:os";
 import { loadAverage, machineInfo } from "./machine.js";
 import { jsonLine } from "./measurement.js";
 import { details, markdownSection, notes } from "./report.js";
@@ -28,6 +29,8 @@ const command = `npm run bench:compare${values.quick ? " -- --quick" : ""}`;
 
 const peer = ensurePeer();
 const loadBefore = loadAverage();
+/** Before the run, a 1-minute load above 1 means others compete for the 2 cores (after it, the load is our own). */
+const noisy = (loadavg()[0] ?? 0) > 1;
 process.stderr.write(`bench:compare: ${describeSizes(sizes)}; load average ${loadBefore}\n`);
 // Imported only now: it loads the nats client, which ensurePeer may just have installed.
 const { runComparison } = await import("./run-comparison.js");
@@ -36,11 +39,11 @@ const loadAfter = loadAverage();
 const rows = measurements(results);
 
 for (const row of rows) process.stdout.write(`${jsonLine(row)}\n`);
-process.stdout.write(`\n${comparisonTable(rows)}\n\n${notes}\n${details(results)}\n\nGoals of issue 4:\n${formatGoals(checkGoals(rows))}\n\nload average before ${loadBefore}, after ${loadAfter}\n`);
+process.stdout.write(`\n${comparisonTable(rows)}\n\n${notes}\n${details(results)}\n\nGoals of issue 4:\n${formatGoals(checkGoals(rows))}\n\nload average before ${loadBefore}, after ${loadAfter}${noisy ? " (noisy: other processes competed for the cores)" : ""}\n`);
 
 if (!values.quick || values.write) {
   const file = new URL("../../docs/benchmarks.md", import.meta.url).pathname;
-  const context = { date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC", command, machine: machineInfo(), natsServer: peer.natsServer, natsClient: peer.natsClient, loadBefore, loadAfter, sizes: describeSizes(sizes) };
+  const context = { date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC", command, machine: machineInfo(), natsServer: peer.natsServer, natsClient: peer.natsClient, loadBefore, loadAfter, noisy, sizes: describeSizes(sizes) };
   writeBenchmarksSection(file, markdownSection(context, rows, results));
   process.stderr.write(`bench:compare: wrote its section of ${file}\n`);
 }

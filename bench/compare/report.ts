@@ -13,6 +13,8 @@ export interface RunContext {
   readonly natsClient: string;
   readonly loadBefore: string;
   readonly loadAfter: string;
+  /** Whether the 1-minute load average was above 1 before the run. */
+  readonly noisy: boolean;
   readonly sizes: string;
 }
 
@@ -38,6 +40,7 @@ export const notes = [
   "- Ack points: Holdfast's `quorum-fsync` confirms once a majority has the message on disk (fsync, group commit); `quorum-memory` once a majority has it in memory. The last column is what the confirms actually named (`confirm.ackPoint`). **NATS 2.9 does not fsync per message**: a JetStream ack means a quorum of replicas has it, and nats-server fsyncs its files every 2 minutes (`sync_interval`).",
   "- Same client-side loop for both (bench/compare/workloads.ts), in one load-generator process; the systems run alternately on the same machine (publish-r3: Holdfast quorum-fsync, NATS, Holdfast quorum-memory; publish-r3-sync: Holdfast quorum-memory, NATS, Holdfast quorum-fsync; consume-r3: NATS, Holdfast; failover-r3: Holdfast, NATS); clusters not being measured stay idle.",
   "- Holdfast: three `holdfast server` processes through tsx, one store per workload with a standard durable retaining every message, 128-byte encoded messages, publisher deduplication always on. NATS: three nats-server processes, one R3 file stream per workload, 128-byte payloads; publish-r3 and -sync without `Nats-Msg-Id` (its fastest path), failover-r3 with `Nats-Msg-Id` and retries (what exactly-once needs); client reconnect wait 250 ms, publish timeout 1 s.",
+  "- Both systems are driven by their Node.js clients (the `holdfast` client library, `nats` 2.x) in one load-generator process, so client costs count on both sides; the issue's NATS figures (publish about 19,000 msgs/s) were measured another way and compare only roughly.",
   "- consume-r3: a durable (Holdfast standard durable, prefetch 256, async acks; NATS pull consumer, explicit acks, 256 per pull) reads the messages publish-r3 stored. failover-r3: one publish at a time; kill -9 of the server leading the stream; the killed server restarts when publishing ends; then the whole stream is read back (Holdfast: the store's standard durable; NATS: an ordered consumer).",
 ].join("\n");
 
@@ -49,8 +52,9 @@ export function markdownSection(context: RunContext, rows: readonly Measurement[
     "",
     `\`${context.command}\` (${context.sizes}), ${context.date}.`,
     "",
-    `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB RAM; load average before ${context.loadBefore}, after ${context.loadAfter} (1, 5, 15 min; other engineers' tests share the machine, so figures above a load of about 1 are noisy). Versions: Node.js ${machine.node}, ${context.natsServer}, nats npm ${context.natsClient}, Holdfast ${machine.holdfastRevision}.`,
+    `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB RAM; load average before ${context.loadBefore}, after ${context.loadAfter} (1, 5, 15 min; the load after includes the run's own processes; other engineers' tests share the machine). Versions: Node.js ${machine.node}, ${context.natsServer}, nats npm ${context.natsClient}, Holdfast ${machine.holdfastRevision}.`,
     "",
+    ...(context.noisy ? ["**Noisy run**: other processes were busy on this 2-core machine (see the load averages); ratios between the systems hold better than absolute figures, and single runs vary by ±15% or more.", ""] : []),
     comparisonTable(rows),
     "",
     notes,
