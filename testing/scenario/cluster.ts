@@ -91,6 +91,16 @@ export class ScenarioCluster {
     this.start(member);
   }
 
+  /**
+   * The disk lost the last `count` entries it had persisted (a truncated WAL tail past what a
+   * crash can tear: synced records, e.g. a lying fsync), then the member restarts.
+   */
+  loseTail(id: MemberId, count: number): void {
+    const member = this.member(id);
+    member.durable.entries = member.durable.entries.slice(0, Math.max(0, member.durable.entries.length - count));
+    this.start(member);
+  }
+
   // --- inputs -------------------------------------------------------------------------------
 
   input(id: MemberId, input: Input): void {

@@ -95,6 +95,9 @@ export function runCommand(state: ScenarioState, line: string): string[] {
     case "wipe":
       cluster.wipe(arg(0));
       return [];
+    case "lose-tail":
+      cluster.loseTail(arg(0), Number(arg(1)));
+      return [];
     case "pause":
       cluster.member(arg(0)).paused = true;
       return [];
