@@ -9,7 +9,10 @@ export type RealmInput =
    * authenticated (`inbound`). A new connection replaces any earlier one with the same peer.
    */
   | { readonly type: "connected"; readonly peer: string; readonly inbound: boolean }
-  /** The connection with `peer` closed, or our dial to it failed. */
+  /**
+   * The connection with `peer` closed, or our dial to it failed. Every `dial` effect ends in
+   * `connected` or `disconnected` (the driver bounds the connect time): a link waits for it.
+   */
   | { readonly type: "disconnected"; readonly peer: string }
   | { readonly type: "message"; readonly from: string; readonly message: RealmMessage }
   /**
