@@ -133,6 +133,8 @@ export const limits = {
   realmReconnectDelayMaxMs: 2000,
   /** Characters of a reason (a refusal) carried between realm servers; longer ones are cut. */
   realmReasonLengthMax: 1024,
+  /** Realm effects waiting behind a revision store; past this the disk is deemed stalled. */
+  realmEffectsQueuedMax: 65_536,
   /** Deployed revisions a server keeps for redeploy; the oldest go first (the newest always stays). */
   realmRevisionsKeptMax: 1000,
 
