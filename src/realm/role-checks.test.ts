@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { realmFamily } from "./family.js";
 import { parseRealmDefinition } from "./load.js";
 import { formatRealmError } from "./realm-error.js";
 
@@ -44,7 +45,7 @@ describe("realm roles", () => {
     const result = parseRealmDefinition(demo, "demo-realm.yaml");
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.realm.servers.every((server) => server.realmService === undefined)).toBe(true);
+    expect(realmFamily(result.realm)).toEqual([]);
     expect(result.realm.realmServices).toEqual({ heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 3000 });
   });
 

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { realmFamily } from "../../realm/family.js";
 import { parseRealmDefinition } from "../../realm/load.js";
 import { Family } from "./family.js";
 import { familyMembers } from "./testdata/family.js";
@@ -47,12 +48,12 @@ describe("who dials whom (seed 003's table)", () => {
 });
 
 describe("the family from a realm definition", () => {
-  it("is the servers with a realm role, as servers[].realmService gives them", () => {
+  it("is the servers with a realm role, as servers[].realmService gives them (src/realm/family.ts)", () => {
     const text = readFileSync(new URL("../../realm/testdata/family-realm.yaml", import.meta.url), "utf8");
     const result = parseRealmDefinition(text, "family-realm.yaml");
     if (!result.ok) throw new Error(JSON.stringify(result.errors));
-    const members = result.realm.servers.flatMap((server) => (server.realmService === undefined ? [] : [{ name: server.name, ...server.realmService }]));
-    expect(members.map((member) => ({ ...member, of: member.of }))).toEqual(familyMembers.map((member) => ({ ...member, of: member.of })));
+    const members = realmFamily(result.realm);
+    expect(members).toEqual(familyMembers.map((member) => ({ ...member, of: member.of })));
     expect(() => new Family(members)).not.toThrow();
   });
 });
