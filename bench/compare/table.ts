@@ -28,3 +28,16 @@ export function comparisonTable(measurements: readonly Measurement[]): string {
   const line = (cells: readonly string[]): string => `| ${cells.map((cell, column) => cell.padEnd(widths[column] as number)).join(" | ")} |`;
   return [line(header), `|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`, ...rows.map(line)].join("\n");
 }
+
+/** Each figure's value in every round (when there were several), below the table of medians. */
+export function spreadLines(rows: readonly Measurement[], spread: ReadonlyMap<string, { holdfast: readonly (number | null)[]; nats: readonly (number | null)[] }>): string {
+  return rows
+    .map((row) => {
+      const values = spread.get(row.name);
+      if (!values) return "";
+      const list = (of: readonly (number | null)[]): string => of.map((value) => formatValue(value, row.unit)).join(" / ");
+      return `- ${row.name} (${row.unit}): Holdfast ${list(values.holdfast)}; NATS ${list(values.nats)}`;
+    })
+    .filter((line) => line !== "")
+    .join("\n");
+}
