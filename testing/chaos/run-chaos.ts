@@ -9,6 +9,7 @@ import { ChaosHistory } from "./chaos-history.js";
 import type { ChaosOptions } from "./chaos-options.js";
 import { chaosDurables } from "./chaos-realm.js";
 import { waitForConvergence } from "./convergence.js";
+import { LeaderObserver } from "./leader-observer.js";
 import { faultSchedule, injectFault, quietMs } from "./nemesis.js";
 import { Workload } from "./workload.js";
 
@@ -41,7 +42,9 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
   const harness: Violation[] = [];
   const history = new ChaosHistory(options.operationsMax);
   const workload = new Workload(cluster.client, history, workloadRandom, options.workload);
+  const observer = new LeaderObserver(cluster);
   try {
+    observer.start();
     log(`servers ${cluster.servers.map((server) => `${server} (pid ${cluster.pid(server) ?? "?"})`).join(", ")}; waiting for a leader`);
     log(`leader: ${await cluster.leader(options.startupMs)}`);
     await workload.start();
@@ -76,6 +79,10 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     log(`drained: ${drained.detail}`);
     await workload.close();
 
+    await observer.stop();
+    const leaders = observer.check();
+    harness.push(...leaders.violations);
+    log(`leaders: ${leaders.terms} terms seen with a leader in ${observer.polls} status polls, ${leaders.violations.length} with two`);
     const convergence = await waitForConvergence(cluster, options.convergenceMs);
     if (!convergence.converged) harness.push({ check: "converged", detail: `services differ after ${options.convergenceMs} ms:\n${convergence.detail}` });
     log(`converged: ${convergence.converged ? convergence.detail : "no"}`);
@@ -90,6 +97,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     }
     return { faults, operations: history.count, check, violations: harness, history, serverLog: [...cluster.realmCluster.logLines] };
   } finally {
+    await observer.stop();
     await workload.close().catch(() => undefined);
     await cluster.stop();
   }
