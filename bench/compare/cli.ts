@@ -46,19 +46,22 @@ process.stderr.write(`bench:compare: ${describeSizes(sizes)}; load average ${loa
 // Imported only now: it loads the nats client, which ensurePeer may just have installed.
 const { runComparison } = await import("./run-comparison.js");
 const results: ComparisonResults[] = [];
+/** The load when each round starts: from round 2 on it includes the previous round's processes. */
+const roundLoads: string[] = [];
 for (let round = 1; round <= rounds; round++) {
-  if (rounds > 1) process.stderr.write(`bench:compare: round ${round} of ${rounds}; load average ${loadAverage()}\n`);
+  roundLoads.push(loadAverage());
+  if (rounds > 1) process.stderr.write(`bench:compare: round ${round} of ${rounds}; load average ${roundLoads.at(-1)}\n`);
   results.push(await runComparison(sizes));
 }
 const loadAfter = loadAverage();
 const { rows, spread } = combineRounds(results.map(measurements));
 
 for (const row of rows) process.stdout.write(`${jsonLine(row)}\n`);
-process.stdout.write(`\n${comparisonTable(rows)}\n\n${notes}\n${roundDetails(results, rows, spread)}\n\nGoals of issue 4:\n${formatGoals(checkGoals(rows))}\n\nload average before ${loadBefore}, after ${loadAfter}${noisy ? " (noisy: other processes competed for the cores)" : ""}\n`);
+process.stdout.write(`\n${comparisonTable(rows)}\n\n${notes}\n${roundDetails(results, rows, spread)}\n\nGoals of issue 4:\n${formatGoals(checkGoals(rows))}\n\nload average before ${loadBefore}, after ${loadAfter}${rounds > 1 ? `; at the start of each round ${roundLoads.map((load) => `(${load})`).join(", ")}` : ""}${noisy ? " (noisy: other processes competed for the cores)" : ""}\n`);
 
 if (!values.quick || values.write) {
   const file = new URL("../../docs/benchmarks.md", import.meta.url).pathname;
-  const context = { date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC", command, machine: machineInfo(), natsServer: peer.natsServer, natsClient: peer.natsClient, loadBefore, loadAfter, noisy, sizes: describeSizes(sizes), rounds };
+  const context = { date: new Date().toISOString().slice(0, 16).replace("T", " ") + " UTC", command, machine: machineInfo(), natsServer: peer.natsServer, natsClient: peer.natsClient, loadBefore, loadAfter, noisy, sizes: describeSizes(sizes), rounds, roundLoads };
   writeBenchmarksSection(file, markdownSection(context, rows, results, spread));
   process.stderr.write(`bench:compare: wrote its section of ${file}\n`);
 }

@@ -17,6 +17,8 @@ export interface RunContext {
   readonly noisy: boolean;
   readonly sizes: string;
   readonly rounds: number;
+  /** The load average when each round started (1, 5, 15 min). */
+  readonly roundLoads: readonly string[];
 }
 
 const mib = (bytes: number): string => `${Math.round(bytes / 2 ** 20)}`;
@@ -60,7 +62,7 @@ export function markdownSection(context: RunContext, rows: readonly Measurement[
     "",
     `\`${context.command}\` (${context.sizes}${context.rounds > 1 ? `; ${context.rounds} rounds, the table shows medians` : ""}), ${context.date}.`,
     "",
-    `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB RAM; load average before ${context.loadBefore}, after ${context.loadAfter} (1, 5, 15 min; the load after includes the run's own processes; other engineers' tests share the machine). Versions: Node.js ${machine.node}, ${context.natsServer}, nats npm ${context.natsClient}, Holdfast ${machine.holdfastRevision}.`,
+    `Machine: ${machine.cores} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB RAM; load average before ${context.loadBefore}, after ${context.loadAfter}${context.rounds > 1 ? `, at the start of each round ${context.roundLoads.map((load) => `(${load})`).join(", ")}` : ""} (1, 5, 15 min; loads after the first round include the run's own processes; other engineers' tests share the machine). Versions: Node.js ${machine.node}, ${context.natsServer}, nats npm ${context.natsClient}, Holdfast ${machine.holdfastRevision}.`,
     "",
     ...(context.noisy ? ["**Noisy run**: other processes were busy on this 2-core machine (see the load averages); ratios between the systems hold better than absolute figures, and single runs vary by ±15% or more.", ""] : []),
     comparisonTable(rows),
