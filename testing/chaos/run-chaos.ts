@@ -68,6 +68,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
       loopDelay.reset();
     }
 
+    loopDelay.disable();
     log("faults done: healing, restarting everyone, finishing publishes");
     await cluster.healAll();
     await workload.stopPublishing();
