@@ -10,6 +10,7 @@ import { runDemo } from "./demo.js";
 import { collectRealmStatus, everyClusterHasLeader, realmStatusText } from "./realm-status.js";
 import { exitCodes, loadRealmOrExit } from "./realm-file.js";
 import { registerServerCommand } from "./server-command.js";
+import { registerAdminCommands } from "./admin-commands.js";
 import { stopOnSignals } from "./terminal.js";
 
 const program = new Command()
@@ -30,6 +31,7 @@ program
 
 registerServerCommand(program);
 registerClientCommands(program);
+registerAdminCommands(program);
 
 const integer = (value: string): number => {
   const parsed = Number(value);

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { stderrLogger } from "../adapters/node/logger.js";
 import { startServer, type RunningServer } from "../services/server/server.js";
@@ -16,7 +17,9 @@ export function registerServerCommand(program: Command): void {
       const log = stderrLogger(`server ${options.name}`);
       let server: RunningServer;
       try {
-        server = await startServer({ realm, name: options.name, dataDirectory: options.data, log, onFailure: () => process.exit(exitCodes.diskFailure) });
+        // The text too: a primary takes it as its first revision (issue 5).
+        const realmText = readFileSync(options.realm, "utf8");
+        server = await startServer({ realm, realmText, name: options.name, dataDirectory: options.data, log, onFailure: () => process.exit(exitCodes.diskFailure) });
       } catch (error) {
         log.error((error as Error).message);
         process.exit(exitCodes.failure);

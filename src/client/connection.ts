@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { limits } from "../kernel/limits.js";
 import { HoldfastError } from "./errors.js";
+import type { RealmInfo, SessionClientKind, SessionPurpose } from "../wire/session-codec.js";
 import { SessionLink, type Answer, type Credentials, type LinkRequest, type Push } from "./session-link.js";
 
 export interface ConnectOptions {
@@ -13,6 +14,14 @@ export interface ConnectOptions {
   readonly clientName?: string;
   /** A request (leader changes and retries included) fails after this long. */
   readonly requestTimeoutMs?: number;
+  /** Who connects: an application (the default) or a disaster-recovery persistence service. */
+  readonly kind?: SessionClientKind;
+  /**
+   * Called with each realm revision the server pushes (issue 5); `test` for a deploy's test
+   * ("could you take it?"). Return "needs-restart" if this process must restart to use it;
+   * throwing reports `exception` with the error's message. Default: the revision is taken.
+   */
+  readonly onRealmRevision?: (revision: RealmInfo & { readonly test: boolean }) => "running" | "needs-restart" | void;
 }
 
 export type ConnectionEvent =
@@ -23,7 +32,9 @@ export type ConnectionEvent =
   /** A cluster's leader moved (we learned it from a redirect). */
   | { readonly type: "leader-change"; readonly cluster: string; readonly leader: string | null }
   /** Something failed that no call is waiting for (a no-confirm publish, a bad bus subject). */
-  | { readonly type: "error"; readonly error: HoldfastError };
+  | { readonly type: "error"; readonly error: HoldfastError }
+  /** The realm server runs a new revision (issue 5); `servers` is the failover list now. */
+  | { readonly type: "realm-revision"; readonly number: number; readonly hash: string; readonly servers: readonly string[] };
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -41,6 +52,14 @@ export class Router {
   private readonly clusterLeader = new Map<string, string>();
   private serverCursor = 0;
   private homeAddress: string | null = null;
+  /** Servers to try for the home session: the ones given, then as the realm server names them. */
+  private servers: string[];
+  /** Where the next home session should go first (a redirect, or a hand-back). */
+  private preferred: string | null = null;
+  /** The home session is kept open (reconnected at once) once a realm server welcomed us. */
+  private keepHome = false;
+  private homeLost = false;
+  private readonly purposes = new Map<string, SessionPurpose>();
   private readonly listeners: ((event: ConnectionEvent) => void)[] = [];
   private readonly pushHandlers = new Set<(link: SessionLink, push: Push) => void>();
   private readonly everDisconnected = new Set<string>();
@@ -55,6 +74,15 @@ export class Router {
       client: options.clientName ?? `client-${randomBytes(4).toString("hex")}`,
     };
     this.requestTimeoutMs = options.requestTimeoutMs ?? limits.requestTimeoutMs;
+    this.servers = [...options.servers];
+    this.onPush((link, push) => {
+      if (push.type === "realm-revision") this.realmRevision(link, push);
+    });
+  }
+
+  /** The servers the home session is tried on now, best first. */
+  get homeServers(): readonly string[] {
+    return this.servers;
   }
 
   on(listener: (event: ConnectionEvent) => void): void {
@@ -70,18 +98,27 @@ export class Router {
   }
 
   /** The session with `address`, opened once and shared. */
-  link(address: string): Promise<SessionLink> {
+  link(address: string, purpose: SessionPurpose = "leader"): Promise<SessionLink> {
     if (this.closed) return Promise.reject(new HoldfastError("closed", "the connection is closed"));
     const existing = this.links.get(address);
     if (existing) return existing;
-    const opening = SessionLink.open(address, this.credentials).then((link) => {
-      if (this.everDisconnected.has(address)) this.emit({ type: "reconnect", server: link.server || address });
+    this.purposes.set(address, purpose);
+    const opening = SessionLink.open(address, this.credentials, purpose, this.options.kind ?? "application").then((link) => {
+      // A home session's reconnect is told by home(), which knows a home session was lost.
+      if (purpose === "leader" && this.everDisconnected.has(address)) this.emit({ type: "reconnect", server: link.server || address });
       link.onPush((push) => {
         for (const handler of this.pushHandlers) handler(link, push);
       });
+      if (purpose === "home" && link.realm !== null) this.realmServers(link.realm.servers);
       link.onClose((reason) => {
         if (this.links.get(address) === opening) this.links.delete(address);
-        if (this.homeAddress === address) this.homeAddress = null;
+        const wasHome = this.homeAddress === address;
+        if (wasHome) {
+          this.homeAddress = null;
+          this.homeLost = true;
+        }
+        if (link.reconnectTo !== null) this.preferred = link.reconnectTo;
+        if (wasHome && this.keepHome && !this.closed) void this.home(Date.now() + this.requestTimeoutMs).catch(() => undefined);
         for (const [cluster, leader] of this.clusterLeader) if (leader === address) this.clusterLeader.delete(cluster);
         if (!this.closed) {
           this.everDisconnected.add(address);
@@ -102,18 +139,33 @@ export class Router {
   async home(deadlineMs: number): Promise<SessionLink> {
     let lastError: unknown = null;
     while (!this.closed && Date.now() < deadlineMs) {
-      const address = this.homeAddress ?? (this.options.servers[this.serverCursor % this.options.servers.length] as string);
+      const preferred = this.preferred;
+      this.preferred = null;
+      const address = this.homeAddress ?? preferred ?? (this.servers[this.serverCursor % this.servers.length] as string);
       try {
-        const link = await this.link(address);
+        const link = await this.link(address, "home");
+        if (link.isClosed) continue;
         this.homeAddress = address;
+        if (link.realm !== null) this.keepHome = true;
+        if (this.homeLost) {
+          this.homeLost = false;
+          this.emit({ type: "reconnect", server: link.server || address });
+        }
         return link;
       } catch (error) {
         // Wrong credentials will not improve by trying another server.
         if (error instanceof HoldfastError && (error.code === "unauthenticated" || error.code === "forbidden")) throw error;
         lastError = error;
         this.homeAddress = null;
-        this.serverCursor += 1;
-        if (this.serverCursor % this.options.servers.length === 0) await sleep(limits.reconnectDelayMinMs * 4);
+        // A realm server that does not take clients now says where to go (seed 003: a
+        // backup names its regular server, which names nobody while it is down).
+        const redirect = error instanceof HoldfastError && error.code === "not-serving" ? error.servers.find((server) => server !== address) : undefined;
+        if (redirect !== undefined && redirect !== preferred) {
+          this.preferred = redirect;
+          continue;
+        }
+        if (preferred === null) this.serverCursor += 1;
+        if (preferred === null && this.serverCursor % this.servers.length === 0) await sleep(limits.reconnectDelayMinMs * 4);
       }
     }
     if (this.closed) throw new HoldfastError("closed", "the connection is closed");
@@ -185,6 +237,33 @@ export class Router {
     }
     if (this.closed) throw new HoldfastError("closed", "the connection is closed");
     throw new HoldfastError("timeout", `request on endpoint ${endpoint} not done within ${this.requestTimeoutMs} ms: ${lastProblem}`);
+  }
+
+  /** The realm server's list comes first; the addresses given to connect() stay as a fallback. */
+  private realmServers(servers: readonly string[]): void {
+    if (servers.length === 0) return;
+    const next = [...new Set([...servers, ...this.options.servers])];
+    if (next.join(",") === this.servers.join(",")) return;
+    this.servers = next;
+    this.serverCursor = 0;
+  }
+
+  /** A revision pushed by the home server: take it (or test it) and say how that went. */
+  private realmRevision(link: SessionLink, push: Extract<Push, { type: "realm-revision" }>): void {
+    let status: "running" | "needs-restart" | "exception" = "running";
+    let detail = "";
+    try {
+      status = this.options.onRealmRevision?.(push) ?? "running";
+    } catch (error) {
+      status = "exception";
+      detail = (error as Error).message.slice(0, 1000);
+    }
+    if (!push.test && status !== "exception") {
+      link.realm = { number: push.number, hash: push.hash, servers: push.servers };
+      this.realmServers(push.servers);
+      this.emit({ type: "realm-revision", number: push.number, hash: push.hash, servers: push.servers });
+    }
+    link.post({ type: "realm-status", number: push.number, test: push.test, status, detail });
   }
 
   close(): void {

@@ -12,6 +12,8 @@ export class HoldfastError extends Error {
   constructor(
     readonly code: ClientErrorCode,
     message: string,
+    /** With `not-serving`: the servers (host:port) this one says to try instead. */
+    readonly servers: readonly string[] = [],
   ) {
     super(`${code}: ${message}`);
   }

@@ -2,7 +2,7 @@ import { connect as netConnect } from "node:net";
 import { FramedConnection } from "../adapters/node/framed-connection.js";
 import { limits } from "../kernel/limits.js";
 import { encodeFrame } from "../wire/frame.js";
-import { decodeSessionResponse, encodeSessionMessage, sessionProtocolVersion, type SessionRequest, type SessionResponse } from "../wire/session-codec.js";
+import { decodeSessionResponse, encodeSessionMessage, sessionProtocolVersion, type RealmInfo, type SessionClientKind, type SessionPurpose, type SessionRequest, type SessionResponse } from "../wire/session-codec.js";
 import { HoldfastError } from "./errors.js";
 
 export interface Credentials {
@@ -13,8 +13,8 @@ export interface Credentials {
 }
 
 /** What arrives without being asked for; an error with request id 0 answers a fire-and-forget request. */
-export type Push = Extract<SessionResponse, { type: "deliver" | "bus-message" | "subscription-lost" | "closing" | "error" }>;
-export type Answer = Exclude<SessionResponse, Extract<SessionResponse, { type: "deliver" | "bus-message" | "subscription-lost" | "closing" }>>;
+export type Push = Extract<SessionResponse, { type: "deliver" | "bus-message" | "subscription-lost" | "closing" | "error" | "realm-revision" }>;
+export type Answer = Exclude<SessionResponse, Extract<SessionResponse, { type: "deliver" | "bus-message" | "subscription-lost" | "closing" | "realm-revision" }>>;
 
 /** A request as callers write it: the link assigns the request id. */
 type Unnumbered<T> = T extends { requestId: number } ? Omit<T, "requestId"> : T;
@@ -43,8 +43,16 @@ export class SessionLink {
     connection.onClose((reason) => this.closed(reason));
   }
 
-  /** Connect, say hello, and resolve once the server welcomed us. */
-  static async open(address: string, credentials: Credentials): Promise<SessionLink> {
+  /** The realm revision and failover servers the welcome named (null without realm roles). */
+  realm: RealmInfo | null = null;
+  /** Where the server said to reconnect when it closed (a backup handing clients back). */
+  reconnectTo: string | null = null;
+
+  /**
+   * Connect, say hello, and resolve once the server welcomed us. `purpose`: `home` when this
+   * is the client's realm server (admitted by its realm role), `leader` to reach a leader.
+   */
+  static async open(address: string, credentials: Credentials, purpose: SessionPurpose = "home", kind: SessionClientKind = "application"): Promise<SessionLink> {
     const [host, portText] = splitAddress(address);
     const socket = netConnect({ host, port: Number(portText) });
     await new Promise<void>((resolve, reject) => {
@@ -62,17 +70,18 @@ export class SessionLink {
       });
     });
     const link = new SessionLink(new FramedConnection(socket, limits.frameBytesMax), address);
-    const hello = { type: "hello" as const, requestId: link.nextRequestId++, protocol: sessionProtocolVersion, ...credentials };
+    const hello = { type: "hello" as const, requestId: link.nextRequestId++, protocol: sessionProtocolVersion, ...credentials, purpose, kind };
     const answer = await link.send(hello, limits.helloTimeoutMs);
     if (answer.type === "error") {
       link.close("refused");
-      throw new HoldfastError(answer.code, answer.message);
+      throw new HoldfastError(answer.code, answer.message, answer.servers ?? []);
     }
     if (answer.type !== "welcome") {
       link.close("unexpected answer");
       throw new HoldfastError("malformed", `expected welcome from ${address}, got ${answer.type}`);
     }
     link.server = answer.server;
+    link.realm = answer.realm ?? null;
     return link;
   }
 
@@ -155,8 +164,11 @@ export class SessionLink {
       waiter?.resolve(response as Answer);
       return;
     }
-    if (response.type === "closing") this.closeReason ??= response.reason;
-    if (response.type === "deliver" || response.type === "bus-message" || response.type === "subscription-lost" || response.type === "closing" || response.type === "error") {
+    if (response.type === "closing") {
+      this.closeReason ??= response.reason;
+      this.reconnectTo = response.reconnectTo ?? null;
+    }
+    if (response.type === "deliver" || response.type === "bus-message" || response.type === "subscription-lost" || response.type === "closing" || response.type === "error" || response.type === "realm-revision") {
       this.pushHandler(response);
     }
   }

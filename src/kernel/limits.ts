@@ -137,6 +137,14 @@ export const limits = {
   realmEffectsQueuedMax: 65_536,
   /** Deployed revisions a server keeps for redeploy; the oldest go first (the newest always stays). */
   realmRevisionsKeptMax: 1000,
+  /** The realm service's tick: heartbeats, timeouts and redials are this precise. */
+  realmTickMs: 100,
+  /** A deploy's test and activation wait this long for each client's answer ("timed out" after). */
+  realmClientAnswerTimeoutMs: 3000,
+  /** A deploy waits this long for the primary's backup to hold the new revision before answering. */
+  realmBackupAckWaitMs: 3000,
+  /** Lines of a deploy's diff shown; a longer diff is cut with a count of what was left out. */
+  realmDiffLinesMax: 400,
 
   // --- cluster ------------------------------------------------------------------------------
   /** Members of one consensus group (FTL: 3 or 5 services; more is allowed, bounded). */

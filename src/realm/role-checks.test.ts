@@ -38,7 +38,7 @@ describe("realm roles", () => {
       ["dr1", "disaster-recovery", "p1"],
       ["store1", undefined, undefined],
     ]);
-    expect(result.realm.realmServices).toEqual({ heartbeatIntervalMs: 500, heartbeatTimeoutMs: 1500 });
+    expect(result.realm.realmServices).toEqual({ heartbeatIntervalMs: 500, heartbeatTimeoutMs: 1500, secret: "family-realm-secret-0123" });
   });
 
   it("a realm without roles still loads, with FTL's heartbeat defaults (1 s, 3 s)", () => {
@@ -47,6 +47,15 @@ describe("realm roles", () => {
     if (!result.ok) return;
     expect(realmFamily(result.realm)).toEqual([]);
     expect(result.realm.realmServices).toEqual({ heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 3000 });
+  });
+
+  it("refuses a server with a role but no realm port, or one shared with its other ports", () => {
+    expect(errorsOf(familyWith(["ports: { client: 7503, peer: 7513, admin: 7523, realm: 7533 }", "ports: { client: 7503, peer: 7513, admin: 7523 }"]))).toEqual([
+      "servers[2].ports.realm: expected a port for links between affiliated realm servers (a server with a realm role needs one), found nothing",
+    ]);
+    expect(errorsOf(familyWith(["ports: { client: 7503, peer: 7513, admin: 7523, realm: 7533 }", "ports: { client: 7503, peer: 7513, admin: 7523, realm: 7523 }"]))).toEqual([
+      "servers[2].ports.realm: expected a port different from the server's client, peer and admin ports, found 7523",
+    ]);
   });
 
   it("refuses two primaries", () => {
@@ -73,10 +82,10 @@ describe("realm roles", () => {
   });
 
   it("refuses a satellite of a satellite and a satellite of a backup", () => {
-    expect(errorsOf(familyWith(["  - name: sat2\n    site: remote\n    host: 127.0.0.1\n    ports: { client: 7505, peer: 7515, admin: 7525 }\n    realmService: { role: satellite, of: p1 }", "  - name: sat2\n    site: remote\n    host: 127.0.0.1\n    ports: { client: 7505, peer: 7515, admin: 7525 }\n    realmService: { role: satellite, of: sat1 }"]))).toEqual([
+    expect(errorsOf(familyWith(["  - name: sat2\n    site: remote\n    host: 127.0.0.1\n    ports: { client: 7505, peer: 7515, admin: 7525, realm: 7535 }\n    realmService: { role: satellite, of: p1 }", "  - name: sat2\n    site: remote\n    host: 127.0.0.1\n    ports: { client: 7505, peer: 7515, admin: 7525, realm: 7535 }\n    realmService: { role: satellite, of: sat1 }"]))).toEqual([
       'servers[4].realmService.of: expected the primary (a satellite serves the primary only, never a satellite or a backup), found "sat1" (a satellite)',
     ]);
-    expect(errorsOf(familyWith(["  - name: sat2\n    site: remote\n    host: 127.0.0.1\n    ports: { client: 7505, peer: 7515, admin: 7525 }\n    realmService: { role: satellite, of: p1 }", "  - name: sat2\n    site: remote\n    host: 127.0.0.1\n    ports: { client: 7505, peer: 7515, admin: 7525 }\n    realmService: { role: satellite, of: p1-backup }"]))).toEqual([
+    expect(errorsOf(familyWith(["  - name: sat2\n    site: remote\n    host: 127.0.0.1\n    ports: { client: 7505, peer: 7515, admin: 7525, realm: 7535 }\n    realmService: { role: satellite, of: p1 }", "  - name: sat2\n    site: remote\n    host: 127.0.0.1\n    ports: { client: 7505, peer: 7515, admin: 7525, realm: 7535 }\n    realmService: { role: satellite, of: p1-backup }"]))).toEqual([
       'servers[4].realmService.of: expected the primary (a satellite serves the primary only, never a satellite or a backup), found "p1-backup" (a backup)',
     ]);
   });

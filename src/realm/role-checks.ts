@@ -16,6 +16,7 @@ export function checkRealmRoles(realm: RealmDefinition, report: ReportRealmError
   const collect: ReportRealmError = (path, expected, what) => found.push({ path, expected, found: what });
   checkCounts(realm.servers, collect);
   checkAffiliations(realm.servers, collect);
+  checkRealmPorts(realm.servers, collect);
   found.sort((a, b) => serverIndexOf(a.path) - serverIndexOf(b.path));
   for (const error of found) report(error.path, error.expected, error.found);
 }
@@ -35,6 +36,19 @@ function checkHeartbeats(settings: RealmServices, report: ReportRealmError): voi
       String(settings.heartbeatTimeoutMs),
     );
   }
+}
+
+/** A server with a realm role links with its family on its own port, distinct from its others. */
+function checkRealmPorts(servers: readonly Server[], report: ReportRealmError): void {
+  servers.forEach((server, index) => {
+    if (server.realmService === undefined) return;
+    const { realm, client, peer, admin } = server.ports;
+    if (realm === undefined) {
+      report(["servers", index, "ports", "realm"], "a port for links between affiliated realm servers (a server with a realm role needs one)", "nothing");
+    } else if (realm === client || realm === peer || realm === admin) {
+      report(["servers", index, "ports", "realm"], "a port different from the server's client, peer and admin ports", String(realm));
+    }
+  });
 }
 
 /** Exactly one primary; at most one disaster-recovery server. */

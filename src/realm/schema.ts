@@ -36,6 +36,11 @@ export const serverPortsSchema = z.strictObject({
   peer: port,
   /** Where `holdfast status` and operator commands connect. */
   admin: port,
+  /**
+   * Where affiliated realm servers link (issue 5): needed by a server with a realm role
+   * (checked in role-checks.ts), unused otherwise.
+   */
+  realm: port.optional(),
 });
 
 /** The four roles of seed 003's table; a server without one runs no realm service of its own. */
@@ -65,6 +70,12 @@ export const serverSchema = z.strictObject({
 export const realmServicesSchema = z.strictObject({
   heartbeatIntervalMs: positive.default(limits.realmHeartbeatIntervalMs),
   heartbeatTimeoutMs: positive.default(limits.realmHeartbeatTimeoutMs),
+  /**
+   * What affiliated realm servers prove to each other when they link (an HMAC handshake; the
+   * secret itself never travels). HOLDFAST_REALM_SECRET overrides it, so a file that is
+   * deployed and archived need not carry it. Required (here or there) when servers have roles.
+   */
+  secret: z.string().min(16, { error: "a secret of at least 16 characters" }).optional(),
 });
 
 export const serviceSchema = z.strictObject({

@@ -25,6 +25,13 @@ export type SessionRequest =
       readonly app: string;
       readonly user: string;
       readonly password: string;
+      /**
+       * `home` (the default): this server is the client's realm server, admitted by its realm
+       * role (issue 5); `leader`: a connection only to reach a cluster's leader here.
+       */
+      readonly purpose?: SessionPurpose;
+      /** Who connects, for the disaster-recovery server's admission; default `application`. */
+      readonly kind?: SessionClientKind;
     }
   | {
       readonly type: "publish";
@@ -59,7 +66,17 @@ export type SessionRequest =
   | { readonly type: "bus-subscribe"; readonly requestId: number; readonly subscriptionId: number; readonly subject: string }
   | { readonly type: "bus-unsubscribe"; readonly subscriptionId: number }
   | { readonly type: "bus-publish"; readonly subject: string; readonly replyTo: string | null; readonly message: Uint8Array }
-  | { readonly type: "status"; readonly requestId: number };
+  | { readonly type: "status"; readonly requestId: number }
+  /**
+   * The client's answer to a `realm-revision` push: whether it took (or, for a deploy's test,
+   * could take) the revision. `detail` says why not.
+   */
+  | { readonly type: "realm-status"; readonly number: number; readonly test: boolean; readonly status: ClientRealmAnswer; readonly detail: string };
+
+export type SessionPurpose = "home" | "leader";
+export type SessionClientKind = "application" | "disaster-recovery-service";
+/** What a client itself can say of a revision; the server adds timed out and out of sync. */
+export type ClientRealmAnswer = "running" | "needs-restart" | "exception";
 
 /** A stable code scripts and the client library can branch on; `message` is for people. */
 export type ErrorCode =
@@ -82,14 +99,24 @@ export type ErrorCode =
   | "overloaded"
   | "unknown-outcome"
   | "unsupported"
-  | "limit";
+  | "limit"
+  /** Realm roles (issue 5): this server does not take clients now; `servers` says where to go. */
+  | "not-serving";
 
 export type PublishStatus = "stored" | "duplicate" | "rejected";
 
 export type SessionResponse =
-  | { readonly type: "welcome"; readonly requestId: number; readonly server: string; readonly clientId: string }
+  | {
+      readonly type: "welcome";
+      readonly requestId: number;
+      readonly server: string;
+      readonly clientId: string;
+      /** The realm revision this server runs and the client's servers (regular, then its backup); null without realm roles. */
+      readonly realm?: RealmInfo | null;
+    }
   | { readonly type: "ok"; readonly requestId: number }
-  | { readonly type: "error"; readonly requestId: number; readonly code: ErrorCode; readonly message: string }
+  /** `servers`: with `not-serving`, the client ports to try instead, best first. */
+  | { readonly type: "error"; readonly requestId: number; readonly code: ErrorCode; readonly message: string; readonly servers?: readonly string[] }
   /**
    * Persistence requests for a cluster whose leader is elsewhere: connect there. `leader` is
    * null while no leader is known (an election is running): retry shortly.
@@ -126,8 +153,23 @@ export type SessionResponse =
   | { readonly type: "map-entries"; readonly requestId: number; readonly keys: readonly string[]; readonly messages: readonly Uint8Array[] }
   | { readonly type: "bus-message"; readonly subscriptionId: number; readonly subject: string; readonly replyTo: string | null; readonly message: Uint8Array }
   | { readonly type: "status"; readonly requestId: number; readonly status: unknown }
-  /** Sent once before the server closes the connection, with why. */
-  | { readonly type: "closing"; readonly reason: string };
+  /**
+   * A new realm revision (issue 5): `test` asks whether the client could take it (a deploy's
+   * test step), otherwise it is active now. The client answers with `realm-status`.
+   */
+  | ({ readonly type: "realm-revision"; readonly test: boolean } & RealmInfo)
+  /**
+   * Sent once before the server closes the connection, with why. `reconnectTo`: the client
+   * port to connect to instead (a backup handing its clients back to their regular server).
+   */
+  | { readonly type: "closing"; readonly reason: string; readonly reconnectTo?: string };
+
+export interface RealmInfo {
+  readonly number: number;
+  readonly hash: string;
+  /** host:port of the client's regular server, then its backup if it has one. */
+  readonly servers: readonly string[];
+}
 
 const packr = new Packr({ useRecords: false });
 
@@ -163,6 +205,8 @@ const requestChecks: Record<SessionRequest["type"], readonly FieldCheck[]> = {
     ["app", (v) => isString(v, nameLengthMax), "an application name"],
     ["user", (v) => isString(v, nameLengthMax), "a user name"],
     ["password", (v) => typeof v === "string" && v.length <= secretLengthMax, "a password string"],
+    ["purpose", (v) => v === undefined || v === "home" || v === "leader", "home, leader or nothing"],
+    ["kind", (v) => v === undefined || v === "application" || v === "disaster-recovery-service", "application, disaster-recovery-service or nothing"],
   ],
   publish: [
     requestId,
@@ -195,6 +239,12 @@ const requestChecks: Record<SessionRequest["type"], readonly FieldCheck[]> = {
     ["message", (v) => v instanceof Uint8Array, "an encoded message (byte string)"],
   ],
   status: [requestId],
+  "realm-status": [
+    ["number", (v) => isInt(v, 1), "a revision number >= 1"],
+    ["test", (v) => typeof v === "boolean", "a boolean"],
+    ["status", (v) => v === "running" || v === "needs-restart" || v === "exception", "running, needs-restart or exception"],
+    ["detail", (v) => typeof v === "string" && v.length <= subjectLengthMax, `a string of at most ${subjectLengthMax} characters`],
+  ],
 };
 
 const requestTypes = Object.keys(requestChecks).join(", ");
@@ -220,7 +270,7 @@ export function decodeSessionRequest(bytes: Uint8Array): Decoded<SessionRequest>
   return { ok: true, value: record as unknown as SessionRequest };
 }
 
-const responseTypes = new Set(["welcome", "ok", "error", "redirect", "published", "deliver", "subscription-lost", "map-value", "map-entries", "bus-message", "status", "closing"]);
+const responseTypes = new Set(["welcome", "ok", "error", "redirect", "published", "deliver", "subscription-lost", "map-value", "map-entries", "bus-message", "status", "closing", "realm-revision"]);
 
 /** Responses come from our own servers: check the discriminator and trust the rest. */
 export function decodeSessionResponse(bytes: Uint8Array): Decoded<SessionResponse> {

@@ -41,6 +41,18 @@ export class RealmAccess {
     return { ok: true, value: { user, app, actions } };
   }
 
+  /**
+   * An operator for admin writes (a deploy): a user whose permissions include `admin` for some
+   * application. Null when allowed, else why not (one message for unknown user and wrong password).
+   */
+  async authenticateAdmin(user: string, password: string): Promise<string | null> {
+    const definition = this.realm.users.find((candidate) => candidate.name === user);
+    const refused = `wrong user name or password for user "${user}"`;
+    if (!definition || !(await verifyPassword(password, definition.password))) return refused;
+    if (!definition.permissions.some((permission) => permission.actions.includes("admin"))) return `user "${user}" has no admin permission (give it the action admin for an application)`;
+    return null;
+  }
+
   /** The store behind an endpoint the principal's application may use for `action`. */
   endpointStore(principal: Principal, endpoint: string, action: Action): AccessResult<Store> {
     const application = this.realm.applications.find((candidate) => candidate.name === principal.app);

@@ -4,16 +4,28 @@ import { join } from "node:path";
 import { FramedConnection } from "../../adapters/node/framed-connection.js";
 import type { Logger } from "../../adapters/node/logger.js";
 import { limits } from "../../kernel/limits.js";
+import type { Revision } from "../../protocols/realm/messages.js";
+import { parseRealmDefinition } from "../../realm/load.js";
 import type { RealmDefinition } from "../../realm/schema.js";
 import { PersistenceService, type PersistenceServiceOptions } from "../persistence/persistence-service.js";
 import { storesConfigFor } from "../persistence/stores-config.js";
+import { clientVerdict, Deployment } from "../realm/deployment.js";
+import { RealmService } from "../realm/realm-service.js";
+import { handleAdmin, type AdminContext } from "./admin-api.js";
 import { Bus } from "./bus.js";
 import { RealmAccess } from "./realm-access.js";
+import { RealmClients, type ClientAnswer } from "./realm-clients.js";
+import { affiliatedStatus, restartNeeded } from "./realm-status.js";
 import { Session, type SessionHost } from "./session.js";
 import { serverStatus, type ServerStatus } from "./server-status.js";
 
 export interface ServerOptions {
   readonly realm: RealmDefinition;
+  /**
+   * The text `realm` was read from. A primary takes it as its first revision when its revision
+   * store is empty (issue 5); without it the server renders nothing of its own.
+   */
+  readonly realmText?: string;
   readonly name: string;
   readonly dataDirectory: string;
   readonly log: Logger;
@@ -28,6 +40,8 @@ export interface RunningServer {
   readonly clientPort: number;
   readonly adminPort: number;
   readonly services: readonly PersistenceService[];
+  /** The realm service, on a server with a realm role. */
+  readonly realmService: RealmService | null;
   status(): ServerStatus;
   stop(options?: { graceful: boolean }): Promise<void>;
 }
@@ -59,9 +73,49 @@ function clusterSecret(realm: RealmDefinition, cluster: string): string {
  * and the admin port (HTTP, JSON status).
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const { realm, name, log } = options;
-  const definition = realm.servers.find((server) => server.name === name);
-  if (!definition) throw new Error(`server "${name}" is not defined in the realm (defined: ${realm.servers.map((server) => server.name).join(", ")})`);
+  const { name, log } = options;
+  const definition = options.realm.servers.find((server) => server.name === name);
+  if (!definition) throw new Error(`server "${name}" is not defined in the realm (defined: ${options.realm.servers.map((server) => server.name).join(", ")})`);
+
+  // The definition this server runs: with a realm role, the newest revision it holds (the file
+  // it was started with only bootstraps a primary and names the family); else the file.
+  let realm = options.realm;
+  const sessions = new Set<Session>();
+  const activations = new Map<number, Promise<readonly ClientAnswer[]>>();
+  let realmClients: RealmClients | null = null;
+  let access = new RealmAccess(realm);
+  const activate = (revision: Revision, next: RealmDefinition): void => {
+    const before = realm;
+    const changes = restartNeeded(before, next);
+    realm = next;
+    access = new RealmAccess(next);
+    if (changes.length > 0) log.warn(`realm: revision ${revision.number} changes ${changes.join(", ")}: that part takes effect when ${name} restarts`);
+    if (realmClients !== null) activations.set(revision.number, realmClients.activate(revision, (session) => clientVerdict(before, next, session)));
+  };
+  const realmService =
+    definition.realmService === undefined
+      ? null
+      : await RealmService.start({
+          realm,
+          text: options.realmText ?? "",
+          self: name,
+          dataDirectory: options.dataDirectory,
+          log,
+          onActivate: activate,
+          onHandBack: (to) => realmClients?.handBack(to),
+        });
+  const stored = realmService?.newest ?? null;
+  if (stored !== null) {
+    const parsed = parseRealmDefinition(stored.text, `revision ${stored.number}`);
+    if (parsed.ok) {
+      realm = parsed.realm;
+      access = new RealmAccess(realm);
+      log.info(`realm: running revision ${stored.number} from the revision store`);
+    } else {
+      log.error(`realm: stored revision ${stored.number} does not load here; running the realm file instead`);
+    }
+  }
+  if (realmService !== null) realmClients = new RealmClients(name, realmService, sessions, () => realm, log);
 
   const services: PersistenceService[] = [];
   for (const cluster of realm.clusters) {
@@ -87,14 +141,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     );
   }
 
-  const access = new RealmAccess(realm);
   const bus = new Bus();
-  const sessions = new Set<Session>();
   let sessionNumber = 0;
-  const status = (): ServerStatus => serverStatus(realm, name, services, sessions.size, bus.subscriptionCount);
+  const status = (): ServerStatus => ({ ...serverStatus(realm, name, services, sessions.size, bus.subscriptionCount), realm: realmService === null ? null : affiliatedStatus(realm, realmService) });
   const host: SessionHost = {
     serverName: name,
-    access,
+    get access() {
+      return access;
+    },
     bus,
     log,
     service: (cluster) => services.find((service) => service.cluster === cluster),
@@ -103,6 +157,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       return service ? access.serverOfService(cluster, service.name) : null;
     },
     status,
+    realm: realmClients,
   };
 
   const clientServer: NetServer = createServer((socket) => {
@@ -117,29 +172,40 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   await listen(clientServer, definition.host, definition.ports.client);
 
+  const deployment =
+    realmService === null || realmClients === null
+      ? null
+      : new Deployment(realmService, realmClients, () => realm, (number) => activations.get(number) ?? Promise.resolve([]));
+  const admin: AdminContext = {
+    status,
+    get access() {
+      return access;
+    },
+    realm: realmService === null || realmClients === null || deployment === null ? null : { service: realmService, clients: realmClients, deployment, affiliated: () => affiliatedStatus(realm, realmService) },
+  };
   const adminServer: HttpServer = createHttpServer((request, response) => {
-    if (request.method === "GET" && request.url === "/api/v1/status") {
-      response.writeHead(200, { "content-type": "application/json" });
-      response.end(JSON.stringify(status()));
-      return;
-    }
-    response.writeHead(404, { "content-type": "application/json" });
-    response.end(JSON.stringify({ error: `no such resource ${request.method ?? "?"} ${request.url ?? "?"}; try GET /api/v1/status` }));
+    handleAdmin(admin, request, response).catch((error: unknown) => {
+      log.error(`admin: ${request.method ?? "?"} ${request.url ?? "?"} failed: ${(error as Error).message}`);
+      if (!response.headersSent) response.writeHead(500, { "content-type": "application/json" });
+      response.end(JSON.stringify({ error: (error as Error).message }));
+    });
   });
   await listen(adminServer, definition.host, definition.ports.admin);
 
-  log.info(`server ${name}: clients on ${definition.host}:${portOf(clientServer)}, admin on ${definition.host}:${portOf(adminServer)}, services: ${services.map((s) => `${s.name} (${s.cluster})`).join(", ") || "none"}`);
+  log.info(`server ${name}: clients on ${definition.host}:${portOf(clientServer)}, admin on ${definition.host}:${portOf(adminServer)}, services: ${services.map((s) => `${s.name} (${s.cluster})`).join(", ") || "none"}${definition.realmService ? `, realm role ${definition.realmService.role} on ${definition.host}:${definition.ports.realm ?? "?"}` : ""}`);
 
   return {
     name,
     clientPort: portOf(clientServer),
     adminPort: portOf(adminServer),
     services,
+    realmService,
     status,
     stop: async ({ graceful } = { graceful: true }) => {
       if (graceful) await Promise.all(services.map((service) => service.transferLeadership()));
       clientServer.close();
       adminServer.close();
+      realmService?.stop();
       for (const session of sessions) session.close("server stopping");
       for (const service of services) service.stop();
     },

@@ -6,7 +6,7 @@ import type { Delivery } from "../../protocols/persistence/delivery/delivery-eng
 import type { Store } from "../../realm/schema.js";
 import type { Command, CommandResult, PublishItem } from "../../protocols/persistence/state-types.js";
 import { encodeFrame } from "../../wire/frame.js";
-import { decodeSessionRequest, encodeSessionMessage, type ErrorCode, type SessionRequest, type SessionResponse } from "../../wire/session-codec.js";
+import { decodeSessionRequest, encodeSessionMessage, type ClientRealmAnswer, type ErrorCode, type RealmInfo, type SessionRequest, type SessionResponse } from "../../wire/session-codec.js";
 import type { PersistenceService, ProposeOutcome } from "../persistence/persistence-service.js";
 import type { Bus } from "./bus.js";
 import type { Principal, RealmAccess } from "./realm-access.js";
@@ -22,6 +22,31 @@ export interface SessionHost {
   /** Any server hosting a service of the cluster, for a redirect when no leader is known here. */
   someServerOf(cluster: string): { server: string; host: string; port: number } | null;
   status(): unknown;
+  /** Realm roles (issue 5); null for a realm without them, where every server admits everyone. */
+  readonly realm: SessionRealm | null;
+}
+
+/** What a session asks of its server's realm service. */
+export interface SessionRealm {
+  /** Whether a home session of this kind is admitted now; else why, and client ports to try. */
+  admit(kind: "application" | "disaster-recovery-service"): { readonly admitted: true } | { readonly admitted: false; readonly reason: string; readonly servers: readonly string[] };
+  /** The revision this server runs and the client's servers, for the welcome. */
+  info(): RealmInfo | null;
+}
+
+/** A client's standing with a realm revision, as `holdfast admin clients` shows it. */
+export type ClientRealmStatus = ClientRealmAnswer | "timed-out" | "out-of-sync";
+
+export interface ClientRealmReport {
+  readonly clientId: string;
+  readonly client: string;
+  readonly user: string;
+  readonly app: string;
+  readonly remote: string;
+  /** The newest revision the client said it took (0: none yet). */
+  readonly revision: number;
+  readonly status: ClientRealmStatus;
+  readonly detail: string;
 }
 
 type Answer = Exclude<SessionResponse, { type: "deliver" | "bus-message" | "closing" | "subscription-lost" }>;
@@ -43,6 +68,14 @@ export class Session {
   /** subscriptionId -> the service delivering it and the engine's subscriber id. */
   private readonly subscriptions = new Map<number, { service: PersistenceService; subscriberId: string; store: string; durable: string }>();
   private readonly busSubscriptions = new Set<number>();
+  private clientName = "?";
+  /** A home session counts as this server's client for realm revisions (issue 5). */
+  private home = false;
+  private realmRevision = 0;
+  private realmStatus: ClientRealmStatus = "out-of-sync";
+  private realmDetail = "";
+  /** Answers awaited for `realm-revision` pushes, by revision number and test or not. */
+  private readonly realmWaiters = new Map<string, (answer: { status: ClientRealmStatus; detail: string }) => void>();
 
   constructor(
     private readonly host: SessionHost,
@@ -64,10 +97,93 @@ export class Session {
     this.push({ type: "bus-message", subscriptionId, subject, replyTo, message });
   }
 
-  close(reason: string): void {
+  close(reason: string, reconnectTo?: string): void {
     if (this.closed) return;
-    this.connection.write([encodeFrame(encodeSessionMessage({ type: "closing", reason }))]);
+    this.flush();
+    this.connection.write([encodeFrame(encodeSessionMessage({ type: "closing", reason, ...(reconnectTo === undefined ? {} : { reconnectTo }) }))]);
     this.connection.close(reason);
+  }
+
+  // --- realm revisions (issue 5) ---------------------------------------------------------------
+
+  /** Whether this session is one of the server's clients (a home session, authenticated). */
+  get isRealmClient(): boolean {
+    return this.home && this.principal !== null && !this.closed;
+  }
+
+  get user(): string | null {
+    return this.principal?.user ?? null;
+  }
+
+  get app(): string | null {
+    return this.principal?.app ?? null;
+  }
+
+  /**
+   * Pushes a revision (or, with `test`, asks whether the client could take it) and resolves
+   * with its answer, or `timed-out` after the bound. A client that times out on an active
+   * revision stays out of sync until it answers a later push.
+   */
+  offerRevision(info: RealmInfo, test: boolean): Promise<{ status: ClientRealmStatus; detail: string }> {
+    const key = `${info.number}:${test}`;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.realmWaiters.delete(key);
+        resolve({ status: "timed-out", detail: `no answer within ${limits.realmClientAnswerTimeoutMs} ms` });
+      }, limits.realmClientAnswerTimeoutMs);
+      this.realmWaiters.set(key, (answer) => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+      if (!test) {
+        this.realmStatus = "out-of-sync";
+        this.realmDetail = `revision ${info.number} sent, not yet answered`;
+      }
+      this.push({ type: "realm-revision", test, ...info });
+      if (this.closed) {
+        this.realmWaiters.delete(key);
+        clearTimeout(timer);
+        resolve({ status: "exception", detail: "the connection closed" });
+      }
+    }).then((answer) => {
+      const settled = answer as { status: ClientRealmStatus; detail: string };
+      if (!test && settled.status === "timed-out" && this.realmRevision < info.number) {
+        this.realmStatus = "timed-out";
+        this.realmDetail = settled.detail;
+      }
+      return settled;
+    });
+  }
+
+  /** The server's own verdict on this client under a revision (e.g. its user was removed). */
+  markRealmStatus(revision: number, status: ClientRealmStatus, detail: string): void {
+    this.realmRevision = Math.max(this.realmRevision, revision);
+    this.realmStatus = status;
+    this.realmDetail = detail;
+  }
+
+  realmReport(): ClientRealmReport {
+    return {
+      clientId: this.id,
+      client: this.clientName,
+      user: this.principal?.user ?? "?",
+      app: this.principal?.app ?? "?",
+      remote: this.connection.remote,
+      revision: this.realmRevision,
+      status: this.realmStatus,
+      detail: this.realmDetail,
+    };
+  }
+
+  private realmAnswered(request: Extract<SessionRequest, { type: "realm-status" }>): void {
+    if (!request.test) {
+      this.realmRevision = Math.max(this.realmRevision, request.number);
+      this.realmStatus = request.status;
+      this.realmDetail = request.detail;
+    }
+    const waiter = this.realmWaiters.get(`${request.number}:${request.test}`);
+    this.realmWaiters.delete(`${request.number}:${request.test}`);
+    waiter?.({ status: request.status, detail: request.detail });
   }
 
   // --- requests ----------------------------------------------------------------------------------
@@ -137,6 +253,8 @@ export class Session {
       }
       case "status":
         return this.answer({ type: "status", requestId: request.requestId, status: this.host.status() });
+      case "realm-status":
+        return this.realmAnswered(request);
     }
   }
 
@@ -144,6 +262,18 @@ export class Session {
     if (this.principal !== null || this.authenticating) {
       this.answer({ type: "error", requestId: request.requestId, code: "malformed", message: "hello was already sent on this connection" });
       return;
+    }
+    const home = (request.purpose ?? "home") === "home";
+    const realm = this.host.realm;
+    if (home && realm !== null) {
+      // Seed 003's admission rules come before the password check: a backup that does not
+      // serve now, or a satellite without a definition, says where to go without an scrypt.
+      const admission = realm.admit(request.kind ?? "application");
+      if (!admission.admitted) {
+        this.answer({ type: "error", requestId: request.requestId, code: "not-serving", message: admission.reason, servers: admission.servers });
+        this.close(admission.reason);
+        return;
+      }
     }
     this.authenticating = true;
     const result = await this.host.access.authenticate(request.user, request.password, request.app);
@@ -156,7 +286,11 @@ export class Session {
       return;
     }
     this.principal = result.value;
-    this.answer({ type: "welcome", requestId: request.requestId, server: this.host.serverName, clientId: this.id });
+    this.clientName = request.client;
+    this.home = home;
+    const info = home ? (realm?.info() ?? null) : null;
+    if (info !== null) this.markRealmStatus(info.number, "running", "");
+    this.answer({ type: "welcome", requestId: request.requestId, server: this.host.serverName, clientId: this.id, realm: info });
   }
 
   /**
@@ -402,6 +536,8 @@ export class Session {
   private closedBy(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const waiter of this.realmWaiters.values()) waiter({ status: "exception", detail: "the connection closed" });
+    this.realmWaiters.clear();
     for (const subscriptionId of [...this.subscriptions.keys()]) this.unsubscribe(subscriptionId);
     this.host.bus.unsubscribeAll(this);
   }

@@ -1,0 +1,180 @@
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { NodeFileSystem } from "../../adapters/node/file-system.js";
+import type { Logger } from "../../adapters/node/logger.js";
+import { limits } from "../../kernel/limits.js";
+import type { Admission, ClientKind, WriteAdmission } from "../../protocols/realm/admission.js";
+import type { DeployAnswer } from "../../protocols/realm/effects.js";
+import type { RealmInput } from "../../protocols/realm/inputs.js";
+import type { Revision, RevisionId } from "../../protocols/realm/messages.js";
+import { realmServiceOptions } from "../../protocols/realm/options.js";
+import { RealmServiceNode, type RealmServiceStatus } from "../../protocols/realm/realm-service-node.js";
+import { realmFamily } from "../../realm/family.js";
+import { parseRealmDefinition } from "../../realm/load.js";
+import { formatRealmError } from "../../realm/realm-error.js";
+import type { RealmDefinition } from "../../realm/schema.js";
+import { RealmEffectRunner } from "../../runtime/realm-effect-runner.js";
+import { RealmLinks } from "./realm-links.js";
+import { RevisionStore } from "./revision-store.js";
+
+/** The content hash of a definition's text: what revisions are told apart by. */
+export function definitionHash(text: string): string {
+  return createHash("sha256").update(text, "utf8").digest("hex").slice(0, 32);
+}
+
+export interface RealmServiceStartOptions {
+  /** The definition the server was started with: the family, ports and secret come from it. */
+  readonly realm: RealmDefinition;
+  /** Its text: the primary's first revision when its store is empty. */
+  readonly text: string;
+  readonly self: string;
+  readonly dataDirectory: string;
+  readonly log: Logger;
+  /** A revision became this server's definition (after it is durable). */
+  readonly onActivate: (revision: Revision, realm: RealmDefinition) => void;
+  /** A backup's regular server serves again: send its clients back to it. */
+  readonly onHandBack: (to: string) => void;
+}
+
+/** The realm secret: HOLDFAST_REALM_SECRET, else realmServices.secret. */
+function realmSecret(realm: RealmDefinition): string {
+  const secret = process.env.HOLDFAST_REALM_SECRET ?? realm.realmServices.secret;
+  if (secret === undefined) throw new Error("servers have realm roles but no realm secret: set realmServices.secret in the realm definition (at least 16 characters) or HOLDFAST_REALM_SECRET");
+  return secret;
+}
+
+/**
+ * One server's realm service on real I/O (issue 5): the pure RealmServiceNode, its effects run
+ * in order by RealmEffectRunner, revisions kept by RevisionStore (real files, fsync), links on
+ * TCP (RealmLinks), and a tick every 100 ms. The server asks it whom to admit and hands it
+ * deploys; it tells the server when a revision is active and when a backup hands clients back.
+ */
+export class RealmService {
+  private readonly node: RealmServiceNode;
+  private readonly runner: RealmEffectRunner;
+  private links: RealmLinks | null = null;
+  private readonly ticker: NodeJS.Timeout;
+  private nextRequestId = 1;
+  private readonly deploys = new Map<number, (answer: DeployAnswer) => void>();
+  private stoppedReason: string | null = null;
+  private bootstrapping = false;
+
+  private constructor(
+    private readonly options: RealmServiceStartOptions,
+    private readonly store: RevisionStore,
+  ) {
+    const { realm, self } = options;
+    const settings = realm.realmServices;
+    this.node = new RealmServiceNode(
+      realmServiceOptions({ self, family: realmFamily(realm) }, { heartbeatIntervalMs: settings.heartbeatIntervalMs, heartbeatTimeoutMs: settings.heartbeatTimeoutMs }),
+      store.newest(),
+      Date.now(),
+    );
+    this.runner = new RealmEffectRunner({
+      dial: (peer) => this.links?.dial(peer),
+      close: (peer, reason) => this.links?.close(peer, reason),
+      send: (to, message) => this.links?.send(to, message),
+      storeRevision: (revision, done) => this.store.store(revision, done),
+      activate: (revision) => this.activate(revision),
+      answerDeploy: (requestId, answer) => {
+        const resolve = this.deploys.get(requestId);
+        this.deploys.delete(requestId);
+        resolve?.(answer);
+      },
+      handBackClients: (to) => options.onHandBack(to),
+      log: (level, text) => options.log[level](`realm: ${text}`),
+      stopped: (reason) => this.stop(reason),
+    });
+    this.ticker = setInterval(() => {
+      this.input({ type: "tick" });
+      this.maybeBootstrap();
+    }, limits.realmTickMs);
+  }
+
+  static async start(options: RealmServiceStartOptions): Promise<RealmService> {
+    const { store, problems } = RevisionStore.open(new NodeFileSystem(join(options.dataDirectory, "realm-revisions")));
+    for (const problem of problems) options.log.warn(`realm: revision file ${problem.file} is damaged (${problem.problem}); moved aside as ${problem.file}.corrupt`);
+    const service = new RealmService(options, store);
+    const { realm, self } = options;
+    const own = realm.servers.find((server) => server.name === self);
+    if (own?.ports.realm === undefined) throw new Error(`server ${self} has a realm role but no ports.realm`);
+    const peers = new Map<string, { host: string; port: number }>();
+    for (const server of realm.servers) {
+      if (server.name !== self && server.realmService !== undefined && server.ports.realm !== undefined) peers.set(server.name, { host: server.host, port: server.ports.realm });
+    }
+    service.links = await RealmLinks.start({ self, host: own.host, port: own.ports.realm, peers, secret: realmSecret(realm), log: options.log, input: (input) => service.input(input) });
+    service.input({ type: "tick" });
+    return service;
+  }
+
+  /** The revision this server runs, or null before it has one. */
+  get newest(): Revision | null {
+    return this.node.newest;
+  }
+
+  admitClient(kind: ClientKind): Admission {
+    if (this.stoppedReason !== null) return { admitted: false, reason: `the realm service of ${this.options.self} stopped: ${this.stoppedReason}`, redirectTo: [] };
+    return this.node.admitClient(kind);
+  }
+
+  admitWrite(): WriteAdmission {
+    return this.node.admitWrite();
+  }
+
+  status(): RealmServiceStatus & { readonly stopped: string | null; readonly history: readonly RevisionId[] } {
+    return { ...this.node.status(), stopped: this.stoppedReason, history: this.store.history() };
+  }
+
+  /** The text of a kept revision, for a redeploy (rollback) or to show it. */
+  revision(number: number): Revision | null {
+    return this.store.get(number);
+  }
+
+  /** Hands an already validated definition to the protocol; resolves when it answered. */
+  deploy(text: string): Promise<DeployAnswer> {
+    if (this.stoppedReason !== null) return Promise.resolve({ ok: false, code: "not-primary", reason: `the realm service stopped: ${this.stoppedReason}` });
+    const requestId = this.nextRequestId++;
+    const answer = new Promise<DeployAnswer>((resolve) => this.deploys.set(requestId, resolve));
+    this.input({ type: "deploy", requestId, text, hash: definitionHash(text) });
+    return answer;
+  }
+
+  stop(reason = "server stopping"): void {
+    if (this.stoppedReason !== null) return;
+    this.stoppedReason = reason;
+    clearInterval(this.ticker);
+    this.links?.stop();
+    for (const resolve of this.deploys.values()) resolve({ ok: false, code: "not-primary", reason: `the realm service stopped: ${reason}` });
+    this.deploys.clear();
+    if (reason !== "server stopping") this.options.log.error(`realm: the realm service stopped: ${reason}`);
+  }
+
+  private input(input: RealmInput): void {
+    if (this.stoppedReason !== null) return;
+    this.node.step(Date.now(), input);
+    this.runner.run(this.node.takeEffects());
+  }
+
+  /**
+   * A primary on its first start takes the file it was started with as revision 1. The
+   * protocol refuses while its backup is not linked yet (seed 003), so it tries each tick.
+   */
+  private maybeBootstrap(): void {
+    if (this.node.newest !== null || this.bootstrapping || this.node.status().role !== "primary" || this.stoppedReason !== null) return;
+    this.bootstrapping = true;
+    void this.deploy(this.options.text).then((answer) => {
+      this.bootstrapping = false;
+      if (answer.ok) this.options.log.info(`realm: first start: the realm file is revision ${answer.revision.number}`);
+    });
+  }
+
+  private activate(revision: Revision): void {
+    const parsed = parseRealmDefinition(revision.text, `revision ${revision.number}`);
+    if (!parsed.ok) {
+      // Another version's definition that this server cannot read: keep running the one before.
+      this.options.log.error(`realm: revision ${revision.number} does not load here (${parsed.errors.length} errors, first: ${parsed.errors[0] ? formatRealmError(parsed.errors[0]) : "?"}); still running the previous definition`);
+      return;
+    }
+    this.options.onActivate(revision, parsed.realm);
+  }
+}
