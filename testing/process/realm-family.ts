@@ -40,7 +40,8 @@ export class RealmFamily {
     readonly realmFile: string,
   ) {}
 
-  static async start(): Promise<RealmFamily> {
+  /** `withoutPrimary`: start everyone but p1 (to see the others before any definition exists). */
+  static async start(options: { withoutPrimary?: boolean } = {}): Promise<RealmFamily> {
     const directory = mkdtempSync(join(tmpdir(), "holdfast-family-"));
     const roles: Record<FamilyServer, { role: string; of?: string }> = {
       p1: { role: "primary" },
@@ -78,7 +79,7 @@ export class RealmFamily {
     const realmFile = join(directory, "realm.yaml");
     writeFileSync(realmFile, text);
     const family = new RealmFamily(directory, parsed.realm, text, realmFile);
-    for (const name of familyServers) family.startServer(name);
+    for (const name of familyServers) if (name !== "p1" || options.withoutPrimary !== true) family.startServer(name);
     return family;
   }
 
