@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { connect, type Connection } from "../../src/index.js";
@@ -5,7 +8,7 @@ import type { ConnectionEvent } from "../../src/client/connection.js";
 import { HoldfastError } from "../../src/client/errors.js";
 import { SessionLink } from "../../src/client/session-link.js";
 import type { ClientRealmReport } from "../../src/services/server/session.js";
-import { RealmFamily, familyCredentials } from "./realm-family.js";
+import { RealmFamily, adminCredentials, familyCredentials } from "./realm-family.js";
 import { waitFor } from "./wait-for.js";
 
 /**
@@ -36,6 +39,16 @@ async function refusal(address: string, kind: "application" | "disaster-recovery
   } catch (error) {
     return error as HoldfastError;
   }
+}
+
+const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
+
+function holdfast(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["--import", "tsx", main, ...args], { timeout: 30_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
 }
 
 async function currentRevision(): Promise<number> {
@@ -280,6 +293,50 @@ describe("realm servers on real processes (seed 003)", () => {
     const accepted = await family.deploy("p1", { text });
     expect(accepted.status).toBe(201);
     expect(accepted.body.backupHolds).toBe(true);
+  }, 60_000);
+
+  it("holdfast admin: deploy (dry run, invalid file, real), status and clients, with exit codes scripts rely on", async () => {
+    const env = { HOLDFAST_PASSWORD: adminCredentials.password };
+    const before = await currentRevision();
+    const next = definition();
+    next.endpoints = [...next.endpoints, { name: "from-cli", store: "orders" }];
+    const file = join(family.directory, "next.yaml");
+    writeFileSync(file, stringify(next));
+    const dry = await holdfast(["admin", "deploy", file, "--server", family.adminAddress("p1"), "--dry-run"], env);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain(`dry run: would deploy revision ${before + 1}`);
+    expect(dry.stdout).toContain("+   - name: from-cli");
+
+    const broken = join(family.directory, "broken.yaml");
+    writeFileSync(broken, "sites: []\nservers: 7\n");
+    const invalid = await holdfast(["admin", "deploy", broken, "--server", family.adminAddress("p1")], env);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain("sites: expected");
+    expect(invalid.stderr).toContain("servers: expected");
+
+    const onSatellite = await holdfast(["admin", "deploy", file, "--server", family.adminAddress("sat1")], env);
+    expect(onSatellite.code).toBe(5);
+    expect(onSatellite.stdout).toContain("deploy refused (not-primary)");
+
+    const deployed = await holdfast(["admin", "deploy", file, "--server", family.adminAddress("p1")], env);
+    expect(deployed.code).toBe(0);
+    expect(deployed.stdout).toContain(`deployed revision ${before + 1}`);
+    await family.waitForRevision(before + 1);
+
+    const status = await holdfast(["admin", "status", "--server", family.adminAddress("sat1")]);
+    expect(status.code).toBe(0);
+    expect(status.stdout).toContain(`sat1 (satellite, site remote): revision ${before + 1}, serving clients`);
+    expect(status.stdout).toMatch(/p1\s+primary\s+main\s+\d+\s+up/);
+
+    const client = await connect({ servers: [family.clientAddress("p1")], ...familyCredentials, clientName: "cli-watched" });
+    try {
+      await client.status();
+      const clients = await holdfast(["admin", "clients", "--server", family.adminAddress("p1")]);
+      expect(clients.code).toBe(0);
+      expect(clients.stdout).toMatch(/cli-watched\s+tester\s+family-app\s+\d+\s+running/);
+    } finally {
+      client.close();
+    }
   }, 60_000);
 
   it("kill -9 of the primary while clients publish: clients move to the backup at once, and back to the primary once it restarts", async () => {
