@@ -8,6 +8,7 @@ const benchmarks: Record<string, () => Promise<(args: string[]) => Promise<void>
   consume: async () => (await import("./persistence.js")).consumeBench,
   "persistence-state": async () => (await import("./persistence-state.js")).persistenceStateBench,
   "bus-match": async () => (await import("./bus-match.js")).busMatchBench,
+  "realm-failover": async () => (await import("./realm-failover.js")).realmFailoverBench,
 };
 
 const [name, ...args] = process.argv.slice(2);
