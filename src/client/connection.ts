@@ -58,8 +58,11 @@ export class Router {
   private preferred: string | null = null;
   /** The home session is kept open (reconnected at once) once a realm server welcomed us. */
   private keepHome = false;
+  /** The realm's heartbeat timeout, once a realm server told us (welcome). */
+  private heartbeatTimeoutMs: number | null = null;
+  /** A home server found silent: passed over for a while (two heartbeat timeouts). */
+  private suspect: { readonly address: string; readonly untilMs: number } | null = null;
   private homeLost = false;
-  private readonly purposes = new Map<string, SessionPurpose>();
   private readonly listeners: ((event: ConnectionEvent) => void)[] = [];
   private readonly pushHandlers = new Set<(link: SessionLink, push: Push) => void>();
   private readonly everDisconnected = new Set<string>();
@@ -100,19 +103,28 @@ export class Router {
   /** The session with `address`, opened once and shared. */
   link(address: string, purpose: SessionPurpose = "leader"): Promise<SessionLink> {
     if (this.closed) return Promise.reject(new HoldfastError("closed", "the connection is closed"));
-    const existing = this.links.get(address);
+    // Any session can reach a leader, so a leader request rides the home session when it is
+    // there; but a realm server counts (and admits) only home sessions as its clients, so a
+    // home session is never a session opened to reach a leader.
+    const existing = this.links.get(`home ${address}`) ?? (purpose === "leader" ? this.links.get(`leader ${address}`) : undefined);
     if (existing) return existing;
-    this.purposes.set(address, purpose);
-    const opening = SessionLink.open(address, this.credentials, purpose, this.options.kind ?? "application").then((link) => {
+    const key = `${purpose} ${address}`;
+    // A realm server that accepts the connection but never welcomes us (hung) is given up on
+    // after the realm's heartbeat timeout, as a silent affiliated server is, not after 10 s.
+    const helloTimeoutMs = purpose === "home" && this.heartbeatTimeoutMs !== null ? Math.max(this.heartbeatTimeoutMs, limits.homeHelloTimeoutMinMs) : limits.helloTimeoutMs;
+    const opening = SessionLink.open(address, this.credentials, purpose, this.options.kind ?? "application", helloTimeoutMs).then((link) => {
       // A home session's reconnect is told by home(), which knows a home session was lost.
       if (purpose === "leader" && this.everDisconnected.has(address)) this.emit({ type: "reconnect", server: link.server || address });
       link.onPush((push) => {
         for (const handler of this.pushHandlers) handler(link, push);
       });
-      if (purpose === "home" && link.realm !== null) this.realmServers(link.realm.servers);
+      if (purpose === "home" && link.realm !== null) {
+        this.realmServers(link.realm.servers);
+        this.heartbeat(link);
+      }
       link.onClose((reason) => {
-        if (this.links.get(address) === opening) this.links.delete(address);
-        const wasHome = this.homeAddress === address;
+        if (this.links.get(key) === opening) this.links.delete(key);
+        const wasHome = purpose === "home" && this.homeAddress === address;
         if (wasHome) {
           this.homeAddress = null;
           this.homeLost = true;
@@ -128,9 +140,9 @@ export class Router {
       if (this.closed) link.close();
       return link;
     });
-    this.links.set(address, opening);
+    this.links.set(key, opening);
     opening.catch(() => {
-      if (this.links.get(address) === opening) this.links.delete(address);
+      if (this.links.get(key) === opening) this.links.delete(key);
     });
     return opening;
   }
@@ -141,7 +153,7 @@ export class Router {
     while (!this.closed && Date.now() < deadlineMs) {
       const preferred = this.preferred;
       this.preferred = null;
-      const address = this.homeAddress ?? preferred ?? (this.servers[this.serverCursor % this.servers.length] as string);
+      const address = this.homeAddress ?? preferred ?? this.nextServer();
       try {
         const link = await this.link(address, "home");
         if (link.isClosed) continue;
@@ -160,6 +172,13 @@ export class Router {
         // A realm server that does not take clients now says where to go (seed 003: a
         // backup names its regular server, which names nobody while it is down).
         const redirect = error instanceof HoldfastError && error.code === "not-serving" ? error.servers.find((server) => server !== address) : undefined;
+        if (redirect !== undefined && this.isSuspect(redirect)) {
+          // The backup still thinks the server we found silent is up: it will notice within
+          // its own heartbeat timeout. Ask it again shortly rather than wait on the silent one.
+          await sleep(limits.reconnectDelayMinMs);
+          this.preferred = address;
+          continue;
+        }
         if (redirect !== undefined && redirect !== preferred) {
           this.preferred = redirect;
           continue;
@@ -170,6 +189,22 @@ export class Router {
     }
     if (this.closed) throw new HoldfastError("closed", "the connection is closed");
     throw new HoldfastError("timeout", `no server answered (${this.options.servers.join(", ")}): ${lastError instanceof Error ? lastError.message : String(lastError)}`);
+  }
+
+  /** The next server to try for the home session, passing over one just found silent. */
+  private nextServer(): string {
+    for (let tried = 0; tried < this.servers.length; tried += 1) {
+      const candidate = this.servers[(this.serverCursor + tried) % this.servers.length] as string;
+      if (!this.isSuspect(candidate)) {
+        this.serverCursor += tried;
+        return candidate;
+      }
+    }
+    return this.servers[this.serverCursor % this.servers.length] as string;
+  }
+
+  private isSuspect(address: string): boolean {
+    return this.suspect !== null && this.suspect.address === address && Date.now() < this.suspect.untilMs;
   }
 
   /** The session to send a persistence request for `endpoint` to: its cluster's leader if known. */
@@ -239,6 +274,38 @@ export class Router {
     throw new HoldfastError("timeout", `request on endpoint ${endpoint} not done within ${this.requestTimeoutMs} ms: ${lastProblem}`);
   }
 
+  /**
+   * Pings the home session at the realm's heartbeat interval and closes it when the server is
+   * silent for the heartbeat timeout: a hung or stopped server never closes its sockets, and
+   * its clients must still fail over to the backup (seed 003), as the backup itself does.
+   */
+  private heartbeat(link: SessionLink): void {
+    const realm = link.realm;
+    if (realm === null) return;
+    this.heartbeatTimeoutMs = realm.heartbeatTimeoutMs;
+    let waiting = false;
+    const timer = setInterval(() => {
+      if (link.isClosed || this.closed) return clearInterval(timer);
+      if (waiting) return;
+      waiting = true;
+      const timeoutMs = link.realm?.heartbeatTimeoutMs ?? realm.heartbeatTimeoutMs;
+      link.request({ type: "ping" }, timeoutMs).then(
+        () => {
+          waiting = false;
+        },
+        (error: unknown) => {
+          waiting = false;
+          if (error instanceof HoldfastError && error.code === "timeout") {
+            this.suspect = { address: link.address, untilMs: Date.now() + 2 * timeoutMs };
+            link.close(`${link.server || link.address} silent for ${timeoutMs} ms`);
+          }
+        },
+      );
+    }, realm.heartbeatIntervalMs);
+    timer.unref();
+    link.onClose(() => clearInterval(timer));
+  }
+
   /** The realm server's list comes first; the addresses given to connect() stay as a fallback. */
   private realmServers(servers: readonly string[]): void {
     if (servers.length === 0) return;
@@ -259,7 +326,7 @@ export class Router {
       detail = (error as Error).message.slice(0, 1000);
     }
     if (!push.test && status !== "exception") {
-      link.realm = { number: push.number, hash: push.hash, servers: push.servers };
+      link.realm = { number: push.number, hash: push.hash, servers: push.servers, heartbeatIntervalMs: push.heartbeatIntervalMs, heartbeatTimeoutMs: push.heartbeatTimeoutMs };
       this.realmServers(push.servers);
       this.emit({ type: "realm-revision", number: push.number, hash: push.hash, servers: push.servers });
     }

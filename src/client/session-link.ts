@@ -52,7 +52,7 @@ export class SessionLink {
    * Connect, say hello, and resolve once the server welcomed us. `purpose`: `home` when this
    * is the client's realm server (admitted by its realm role), `leader` to reach a leader.
    */
-  static async open(address: string, credentials: Credentials, purpose: SessionPurpose = "home", kind: SessionClientKind = "application"): Promise<SessionLink> {
+  static async open(address: string, credentials: Credentials, purpose: SessionPurpose = "home", kind: SessionClientKind = "application", helloTimeoutMs: number = limits.helloTimeoutMs): Promise<SessionLink> {
     const [host, portText] = splitAddress(address);
     const socket = netConnect({ host, port: Number(portText) });
     await new Promise<void>((resolve, reject) => {
@@ -71,7 +71,14 @@ export class SessionLink {
     });
     const link = new SessionLink(new FramedConnection(socket, limits.frameBytesMax), address);
     const hello = { type: "hello" as const, requestId: link.nextRequestId++, protocol: sessionProtocolVersion, ...credentials, purpose, kind };
-    const answer = await link.send(hello, limits.helloTimeoutMs);
+    let answer: Answer;
+    try {
+      answer = await link.send(hello, helloTimeoutMs);
+    } catch (error) {
+      // A server that accepted the connection but does not answer (hung, or stopped).
+      link.close("no welcome");
+      throw error;
+    }
     if (answer.type === "error") {
       link.close("refused");
       throw new HoldfastError(answer.code, answer.message, answer.servers ?? []);

@@ -143,6 +143,8 @@ export const limits = {
   realmClientAnswerTimeoutMs: 3000,
   /** A deploy waits this long for the primary's backup to hold the new revision before answering. */
   realmBackupAckWaitMs: 3000,
+  /** A client gives a realm server at least this long to welcome it (scrypt at the first login). */
+  homeHelloTimeoutMinMs: 2000,
   /** Lines of a deploy's diff shown; a longer diff is cut with a count of what was left out. */
   realmDiffLinesMax: 400,
 

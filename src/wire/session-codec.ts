@@ -67,6 +67,8 @@ export type SessionRequest =
   | { readonly type: "bus-unsubscribe"; readonly subscriptionId: number }
   | { readonly type: "bus-publish"; readonly subject: string; readonly replyTo: string | null; readonly message: Uint8Array }
   | { readonly type: "status"; readonly requestId: number }
+  /** Answered `ok`: a client's heartbeat on its home session (issue 5), to notice a hung server. */
+  | { readonly type: "ping"; readonly requestId: number }
   /**
    * The client's answer to a `realm-revision` push: whether it took (or, for a deploy's test,
    * could take) the revision. `detail` says why not.
@@ -169,6 +171,12 @@ export interface RealmInfo {
   readonly hash: string;
   /** host:port of the client's regular server, then its backup if it has one. */
   readonly servers: readonly string[];
+  /**
+   * The realm's heartbeat settings: a client pings its home server this often and takes a
+   * server silent this long as gone (then it fails over), as affiliated servers do.
+   */
+  readonly heartbeatIntervalMs: number;
+  readonly heartbeatTimeoutMs: number;
 }
 
 const packr = new Packr({ useRecords: false });
@@ -239,6 +247,7 @@ const requestChecks: Record<SessionRequest["type"], readonly FieldCheck[]> = {
     ["message", (v) => v instanceof Uint8Array, "an encoded message (byte string)"],
   ],
   status: [requestId],
+  ping: [requestId],
   "realm-status": [
     ["number", (v) => isInt(v, 1), "a revision number >= 1"],
     ["test", (v) => typeof v === "boolean", "a boolean"],

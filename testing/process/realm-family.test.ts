@@ -339,6 +339,31 @@ describe("realm servers on real processes (seed 003)", () => {
     }
   }, 60_000);
 
+  it("a hung primary (SIGSTOP): clients notice its silence by heartbeat, move to the backup, and go back once it runs again", async () => {
+    await family.waitForRevision(await currentRevision(), undefined, 30_000);
+    const events: { at: number; event: ConnectionEvent }[] = [];
+    const client = await connect({ servers: [family.clientAddress("p1"), family.clientAddress("p1b")], ...familyCredentials, clientName: "paused-watcher" });
+    client.on((event) => events.push({ at: Date.now(), event }));
+    try {
+      expect(((await client.status()) as { server: string }).server).toBe("p1");
+      const stoppedAt = Date.now();
+      family.signal("p1", "SIGSTOP");
+      try {
+        await waitFor(() => events.some(({ event }) => event.type === "reconnect" && event.server === "p1b"), 15_000);
+      } finally {
+        family.signal("p1", "SIGCONT");
+      }
+      const movedMs = (events.find(({ event }) => event.type === "reconnect" && event.server === "p1b")?.at ?? 0) - stoppedAt;
+      // Heartbeat timeout 1 s here (3 s by default), on both the client's and the backup's side.
+      expect(movedMs).toBeGreaterThanOrEqual(900);
+      expect(movedMs).toBeLessThan(8000);
+      await waitFor(() => events.some(({ event }) => event.type === "reconnect" && event.server === "p1"), 20_000);
+      expect(((await client.status()) as { server: string }).server).toBe("p1");
+    } finally {
+      client.close();
+    }
+  }, 60_000);
+
   it("kill -9 of the primary while clients publish: clients move to the backup at once, and back to the primary once it restarts", async () => {
     await family.waitForRevision(await currentRevision(), undefined, 30_000);
     const events: { at: number; client: number; event: ConnectionEvent }[] = [];

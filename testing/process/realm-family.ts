@@ -109,6 +109,12 @@ export class RealmFamily {
     await killChild(this.children.get(name));
   }
 
+  /** SIGSTOP (a hung server: its sockets stay open, it answers nothing) or SIGCONT. */
+  signal(name: FamilyServer, signal: "SIGSTOP" | "SIGCONT"): void {
+    const child = this.children.get(name);
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill(signal);
+  }
+
   /** GET on a server's admin port; null while it does not answer. */
   async get<T>(name: FamilyServer, path: string): Promise<T | null> {
     try {

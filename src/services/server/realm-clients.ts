@@ -39,7 +39,12 @@ export class RealmClients implements SessionRealm {
   info(): RealmInfo | null {
     const newest = this.service.newest;
     if (newest === null) return null;
-    return { number: newest.number, hash: newest.hash, servers: this.clientServers() };
+    return this.infoOf(newest);
+  }
+
+  private infoOf(revision: { number: number; hash: string }): RealmInfo {
+    const { heartbeatIntervalMs, heartbeatTimeoutMs } = this.definition().realmServices;
+    return { number: revision.number, hash: revision.hash, servers: this.clientServers(), heartbeatIntervalMs, heartbeatTimeoutMs };
   }
 
   /**
@@ -72,7 +77,7 @@ export class RealmClients implements SessionRealm {
    * is the server's own check of a client under the new definition (null: nothing against it).
    */
   async test(revision: { number: number; hash: string }, serverVerdict: (session: Session) => string | null): Promise<ClientAnswer[]> {
-    const info: RealmInfo = { number: revision.number, hash: revision.hash, servers: this.clientServers() };
+    const info = this.infoOf(revision);
     return Promise.all(
       this.clients().map(async (session) => {
         const verdict = serverVerdict(session);
@@ -84,7 +89,7 @@ export class RealmClients implements SessionRealm {
 
   /** The revision is active: every client gets it and answers; the answers come back. */
   async activate(revision: Revision, serverVerdict: (session: Session) => string | null): Promise<ClientAnswer[]> {
-    const info: RealmInfo = { number: revision.number, hash: revision.hash, servers: this.clientServers() };
+    const info = this.infoOf(revision);
     const answers = await Promise.all(
       this.clients().map(async (session) => {
         const verdict = serverVerdict(session);

@@ -255,6 +255,8 @@ export class Session {
         return this.answer({ type: "status", requestId: request.requestId, status: this.host.status() });
       case "realm-status":
         return this.realmAnswered(request);
+      case "ping":
+        return this.answer({ type: "ok", requestId: request.requestId });
     }
   }
 
