@@ -22,6 +22,7 @@ function writeDemoRealm(directory: string): { file: string; realm: RealmDefiniti
   const file = join(directory, "realm.yaml");
   const document = parseDocument(readFileSync(demoRealmTemplate, "utf8"));
   document.setIn(["clusters", 0, "secret"], randomBytes(16).toString("hex"));
+  document.setIn(["realmServices", "secret"], randomBytes(16).toString("hex"));
   const text = document.toString();
   const parsed = parseRealmDefinition(text, file);
   if (!parsed.ok) throw new Error(`the demo realm is invalid: ${JSON.stringify(parsed.errors)}`);
@@ -138,7 +139,10 @@ export async function runDemo(options: { dir: string; fresh: boolean }): Promise
       "recent log:",
       ...recentLog,
       "",
-      "Ctrl-C stops the demo. Try: kill -9 the leader's server pid and watch the workload carry on.",
+      "Ctrl-C stops the demo. Try: kill -9 the leader's server pid and watch the workload carry on;",
+      `kill -9 s1 (the realm primary) and its clients move to its backup s2, then back when you restart it:`,
+      `  npx tsx src/cli/main.ts server --realm ${file} --name s1 --data ${join(directory, "s1")}`,
+      `deploy a changed copy of the realm: HOLDFAST_PASSWORD=demo-password npx tsx src/cli/main.ts admin deploy <file> --user demo --server 127.0.0.1:${realm.servers[0]?.ports.admin ?? 7421} --dry-run`,
     ];
     showScreen(screen);
   };

@@ -32,14 +32,24 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
  */
 export function realmStatusText(realm: RealmDefinition, rows: readonly ServerStatusRow[]): string {
   const sections: string[] = [];
-  const serverRows = rows.map((row) => [
-    row.server,
-    row.status ? String(row.status.pid) : "-",
-    row.status ? "up" : `offline (${row.error ?? "?"})`,
-    row.status ? String(row.status.sessions) : "-",
-    row.status ? `${Math.round(row.status.process.rssBytes / 1048576)} MiB` : "-",
-  ]);
-  sections.push(table(["server", "pid", "state", "sessions", "rss"], serverRows));
+  const withRoles = realm.servers.some((server) => server.realmService !== undefined);
+  const serverRows = rows.map((row) => {
+    const view = row.status?.realm ?? null;
+    const roleCells = !withRoles
+      ? []
+      : view === null
+        ? [realm.servers.find((server) => server.name === row.server)?.realmService?.role ?? "-", "-", "-", "-"]
+        : [view.role, String(view.revision?.number ?? "none"), view.serving ? "yes" : "no", view.servers.filter((server) => server.link !== "self" && server.link !== "none").map((server) => `${server.server} ${server.link}`).join(", ") || "-"];
+    return [
+      row.server,
+      row.status ? String(row.status.pid) : "-",
+      row.status ? "up" : `offline (${row.error ?? "?"})`,
+      row.status ? String(row.status.sessions) : "-",
+      row.status ? `${Math.round(row.status.process.rssBytes / 1048576)} MiB` : "-",
+      ...roleCells,
+    ];
+  });
+  sections.push(table(["server", "pid", "state", "sessions", "rss", ...(withRoles ? ["realm role", "revision", "serves clients", "realm links"] : [])], serverRows));
   for (const cluster of realm.clusters) {
     const services = cluster.services.map((service) => {
       const row = rows.find((candidate) => candidate.server === service.server);

@@ -175,7 +175,7 @@ describe("endpoints, applications and users", () => {
   });
 
   it("a permission names a defined application and known actions", () => {
-    expect(errorsOf(demoWith(["{ application: demo, actions: [publish, subscribe] }", "{ application: demo2, actions: [publish, read] }"]))).toEqual([
+    expect(errorsOf(demoWith(["{ application: demo, actions: [publish, subscribe, admin] }", "{ application: demo2, actions: [publish, read, admin] }"]))).toEqual([
       'users[0].permissions[0].actions[1]: expected one of "publish", "subscribe", "admin", found "read"',
     ]);
     expect(errorsOf(demoWith(["{ application: demo, actions", "{ application: demo2, actions"]))).toEqual([

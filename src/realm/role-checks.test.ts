@@ -42,11 +42,24 @@ describe("realm roles", () => {
   });
 
   it("a realm without roles still loads, with FTL's heartbeat defaults (1 s, 3 s)", () => {
-    const result = parseRealmDefinition(demo, "demo-realm.yaml");
-    expect(result.ok).toBe(true);
+    // The demo realm without its roles and realm settings.
+    const withoutRoles = demo.replace(/\n    realmService: \{[^}]*\}/g, "").replace(/realmServices:\n(  .*\n)+/, "");
+    const result = parseRealmDefinition(withoutRoles, "demo-realm.yaml");
+    expect(result.ok ? [] : result.errors.map((error) => formatRealmError(error))).toEqual([]);
     if (!result.ok) return;
     expect(realmFamily(result.realm)).toEqual([]);
     expect(result.realm.realmServices).toEqual({ heartbeatIntervalMs: 1000, heartbeatTimeoutMs: 3000 });
+  });
+
+  it("the demo realm is a family: s1 the primary, s2 its backup, s3 a satellite", () => {
+    const result = parseRealmDefinition(demo, "demo-realm.yaml");
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(realmFamily(result.realm)).toEqual([
+      { name: "s1", role: "primary", of: undefined },
+      { name: "s2", role: "backup", of: "s1" },
+      { name: "s3", role: "satellite", of: "s1" },
+    ]);
   });
 
   it("refuses a server with a role but no realm port, or one shared with its other ports", () => {
