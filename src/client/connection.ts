@@ -289,7 +289,8 @@ export class Router {
       if (waiting) return;
       waiting = true;
       const timeoutMs = link.realm?.heartbeatTimeoutMs ?? realm.heartbeatTimeoutMs;
-      link.request({ type: "ping" }, timeoutMs).then(
+      // The revision it runs rides along: a server that has a newer one sends it again.
+      link.request({ type: "ping", revision: link.realm?.number ?? 0 }, timeoutMs).then(
         () => {
           waiting = false;
         },

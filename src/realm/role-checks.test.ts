@@ -43,7 +43,7 @@ describe("realm roles", () => {
 
   it("a realm without roles still loads, with FTL's heartbeat defaults (1 s, 3 s)", () => {
     // The demo realm without its roles and realm settings.
-    const withoutRoles = demo.replace(/\n    realmService: \{[^}]*\}/g, "").replace(/realmServices:\n(  .*\n)+/, "");
+    const withoutRoles = demo.replace(/\n {4}realmService: \{[^}]*\}/g, "").replace(/realmServices:\n( {2}.*\n)+/, "");
     const result = parseRealmDefinition(withoutRoles, "demo-realm.yaml");
     expect(result.ok ? [] : result.errors.map((error) => formatRealmError(error))).toEqual([]);
     if (!result.ok) return;

@@ -68,7 +68,7 @@ export type SessionRequest =
   | { readonly type: "bus-publish"; readonly subject: string; readonly replyTo: string | null; readonly message: Uint8Array }
   | { readonly type: "status"; readonly requestId: number }
   /** Answered `ok`: a client's heartbeat on its home session (issue 5), to notice a hung server. */
-  | { readonly type: "ping"; readonly requestId: number }
+  | { readonly type: "ping"; readonly requestId: number; readonly revision?: number }
   /**
    * The client's answer to a `realm-revision` push: whether it took (or, for a deploy's test,
    * could take) the revision. `detail` says why not.
@@ -247,7 +247,7 @@ const requestChecks: Record<SessionRequest["type"], readonly FieldCheck[]> = {
     ["message", (v) => v instanceof Uint8Array, "an encoded message (byte string)"],
   ],
   status: [requestId],
-  ping: [requestId],
+  ping: [requestId, ["revision", (v) => v === undefined || isInt(v, 0), "the client's realm revision number, or nothing"]],
   "realm-status": [
     ["number", (v) => isInt(v, 1), "a revision number >= 1"],
     ["test", (v) => typeof v === "boolean", "a boolean"],

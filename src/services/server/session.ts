@@ -74,6 +74,8 @@ export class Session {
   private realmRevision = 0;
   private realmStatus: ClientRealmStatus = "out-of-sync";
   private realmDetail = "";
+  /** The newest revision sent again to this client after a ping showed it behind. */
+  private repushedRevision = 0;
   /** Answers awaited for `realm-revision` pushes, by revision number and test or not. */
   private readonly realmWaiters = new Map<string, (answer: { status: ClientRealmStatus; detail: string }) => void>();
 
@@ -175,6 +177,18 @@ export class Session {
     };
   }
 
+  /**
+   * A client whose ping says it runs an older revision than this server (it missed or timed
+   * out on a push) is out of sync: it gets the newest again, once per revision, and catches up.
+   */
+  private catchUp(clientRevision: number | undefined): void {
+    const info = this.home ? (this.host.realm?.info() ?? null) : null;
+    if (info === null || clientRevision === undefined || clientRevision >= info.number || this.repushedRevision >= info.number) return;
+    this.repushedRevision = info.number;
+    this.host.log.info(`session ${this.id}: client runs revision ${clientRevision}, this server ${info.number}: sending it again`);
+    void this.offerRevision(info, false);
+  }
+
   private realmAnswered(request: Extract<SessionRequest, { type: "realm-status" }>): void {
     if (!request.test) {
       this.realmRevision = Math.max(this.realmRevision, request.number);
@@ -256,7 +270,8 @@ export class Session {
       case "realm-status":
         return this.realmAnswered(request);
       case "ping":
-        return this.answer({ type: "ok", requestId: request.requestId });
+        this.answer({ type: "ok", requestId: request.requestId });
+        return this.catchUp(request.revision);
     }
   }
 
