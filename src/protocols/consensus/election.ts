@@ -59,7 +59,10 @@ function wonWithEmptyGrants(node: NodeState): boolean {
 
 /**
  * May `candidate` lead, as far as this member can tell? Shared by pre-vote and vote.
- * Non-empty rule: a non-empty member never helps an empty candidate. An empty member's grant
+ * Non-empty rule: a non-empty member never helps an empty candidate without history (a wiped
+ * one). An empty candidate with history (its WAL tail was cut, or it lost its data and caught
+ * up only in part) wins only with every voter's grant (quorum.ts), so a non-empty member may
+ * judge it by the log rule: it grants only if the candidate holds all it holds. An empty member's grant
  * never counts toward a majority (quorum.ts); it only completes a unanimous election, and
  * for a non-empty candidate only if this member took part since it lost its data (it holds
  * durable entries or a durable term: it voted in the first formation, or a leader or a
@@ -74,7 +77,7 @@ function wouldGrant(node: NodeState, candidate: MemberId, lastTerm: number, last
   // restarts at term 0, and while empty it takes no term from refused pre-votes (receive.ts),
   // only from leaders and from candidates that passed these same rules.
   if (node.hardState.empty) return candidateEmpty || node.persistedIndex > 0 || node.durableTerm > 0;
-  return !candidateEmpty;
+  return !candidateEmpty || lastIndex > 0;
 }
 
 export function handlePreVote(node: NodeState, message: PreVote): void {

@@ -44,26 +44,25 @@ export interface Ballot {
 
 /**
  * A candidate wins with grants from a majority of all voters that are non-empty, or with
- * grants from every voter (unanimous). Unanimity is FTL's first-start rule generalised: when
- * every voter (candidate included) is empty the cluster has never formed and may form only
- * with every defined voter taking part; and a first formation interrupted by a crash, which
- * leaves some members empty and some not, completes the same way. It is safe because every
- * non-empty voter must grant, so the winner holds every entry any of them holds; voters decide
- * when an empty member may grant (node.ts `wouldGrant`).
+ * grants from every voter (unanimous); an empty candidate only unanimously. Unanimity is FTL's
+ * first-start rule generalised: when every voter (candidate included) is empty the cluster has
+ * never formed and may form only with every defined voter taking part; a first formation
+ * interrupted by a crash, which leaves some members empty and some not, completes the same
+ * way; and so does a cluster whose members all came back with cut WAL tails (a power loss),
+ * empty but with their logs. It is safe because every voter must grant, so the winner holds
+ * every entry any voter holds, and whatever a majority acknowledged is held by at least one
+ * voter whose disk kept it; voters decide when an empty member may grant (election.ts
+ * `wouldGrant`).
  */
 export function tallyVotes(config: Configuration, ballots: ReadonlyMap<MemberId, Ballot>, candidateEmpty: boolean): VoteOutcome {
   const voters = config.voters.map((member) => member.id);
   const needed = majorityOf(voters.length);
   if (candidateEmpty) {
-    const allEmptyGrants = voters.every((id) => {
-      const ballot = ballots.get(id);
-      return ballot !== undefined && ballot.granted && ballot.empty;
-    });
-    if (allEmptyGrants) return "won";
-    const refused = voters.some((id) => {
-      const ballot = ballots.get(id);
-      return ballot !== undefined && (!ballot.granted || !ballot.empty);
-    });
+    // Non-empty voters grant an empty candidate only when it has history (election.ts), and
+    // then only unanimity elects it: its own log may lack what it once acknowledged.
+    const allGrants = voters.every((id) => ballots.get(id)?.granted === true);
+    if (allGrants) return "won";
+    const refused = voters.some((id) => ballots.get(id)?.granted === false);
     return refused ? "lost" : "pending";
   }
   let granted = 0;
