@@ -29,7 +29,7 @@ function checkerNames(checkers: Checkers): string[] {
 }
 
 function voteResponse(from: string, to: string, term: number, granted: boolean, empty: boolean): Message {
-  return { type: "vote-response", from, to, term, granted, empty };
+  return { type: "vote-response", from, to, term, granted, empty, blind: false };
 }
 
 function vote(from: string, to: string, term: number, empty: boolean): Message {

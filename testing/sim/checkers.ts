@@ -155,9 +155,10 @@ export class Checkers {
     const voter = message.from;
     // Non-empty rule: an empty member's grant helps an empty candidate (a first formation,
     // where nobody has history to lose), or completes a unanimous election for a member with
-    // history, and then only once the empty member took part since its data loss (a leader
-    // reached it, or it voted in the formation). An empty member that heard from nobody since
-    // never helps a member with history.
+    // history; it judges that candidate's log only once it took part since its data loss (a
+    // leader reached it, or it voted in the formation). An empty member that heard from nobody
+    // since may only grant blind (which a unanimous election counts only when the grants that
+    // judged are a majority, quorum.ts).
     const candidateEmpty = this.candidateEmpty.get(message.to) ?? false;
     const log = this.logOf(voter);
     // Evidence is a durable entry or a durable term from before this answer: the vote answered
@@ -165,9 +166,9 @@ export class Checkers {
     const first = log?.firstDurableTerm ?? null;
     const earlierTerm = first !== null && !(first.term === message.term && first.votedFor === message.to);
     const tookPart = log !== null && (log.durableLastIndex > 0 || earlierTerm);
-    if ((message.empty || this.emptyMembers.has(voter)) && !candidateEmpty && !tookPart) {
+    if ((message.empty || this.emptyMembers.has(voter)) && !candidateEmpty && !tookPart && !message.blind) {
       this.fail("empty-member-votes",
-        `${voter} is empty (${message.empty ? "says so" : "recovered empty"}) and took no part since its data loss, yet grants a ${message.type} to ${message.to} (not empty) in term ${message.term}`);
+        `${voter} is empty (${message.empty ? "says so" : "recovered empty"}) and took no part since its data loss, yet grants a ${message.type} to ${message.to} (not empty) in term ${message.term}, not blind`);
     }
     if (message.type !== "vote-response") return;
     if (log === null) return;

@@ -72,6 +72,6 @@ function rejectStale(node: NodeState, message: Message): void {
       sentAtMs: message.sentAtMs,
     });
   } else if (message.type === "vote") {
-    node.ready.sendAfterPersist({ ...base, type: "vote-response", granted: false, empty: node.hardState.empty });
+    node.ready.sendAfterPersist({ ...base, type: "vote-response", granted: false, empty: node.hardState.empty, blind: false });
   }
 }
