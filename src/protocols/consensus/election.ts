@@ -80,7 +80,9 @@ function wouldGrant(node: NodeState, candidate: MemberId, lastTerm: number, last
   // Durable entries or a durable term prove this member took part since it lost its data: it
   // restarts at term 0, and while empty it takes no term from refused pre-votes (receive.ts),
   // only from leaders and from candidates that passed these same rules.
-  if (node.hardState.empty) return candidateEmpty || node.persistedIndex > 0 || node.durableTerm > 0 ? "grant" : "blind";
+  // An empty candidate without history asks for a first formation, where nobody can judge.
+  const formation = candidateEmpty && lastIndex === 0;
+  if (node.hardState.empty) return formation || node.persistedIndex > 0 || node.durableTerm > 0 ? "grant" : "blind";
   return !candidateEmpty || lastIndex > 0 ? "grant" : "refuse";
 }
 
@@ -109,14 +111,19 @@ export function handlePreVoteResponse(node: NodeState, message: PreVoteResponse)
 
 export function handleVote(node: NodeState, message: Vote): void {
   const free = node.hardState.votedFor === null || node.hardState.votedFor === message.from;
-  const grant =
+  const grant: Grant =
     free && node.role !== "leader" && (message.transfer || !node.heardLeaderRecently() || node.leaderId === null)
       ? wouldGrant(node, message.from, message.lastTerm, message.lastIndex, message.empty)
       : "refuse";
   const granted = grant !== "refuse";
+  // A repeated request gets the answer the first one got: the term it brought is durable by
+  // now, which would otherwise read as having taken part before it.
+  const repeated = node.blindVote !== null && node.blindVote.term === message.term && node.blindVote.candidate === message.from;
+  const blind = grant === "blind" || (granted && repeated);
   if (granted) {
     node.setHardState({ votedFor: message.from });
     node.resetElectionDeadline();
+    if (blind) node.blindVote = { term: message.term, candidate: message.from };
   }
   // After persist: the vote must survive a crash before the candidate can count it.
   node.ready.sendAfterPersist({
@@ -126,7 +133,7 @@ export function handleVote(node: NodeState, message: Vote): void {
     term: node.hardState.term,
     granted,
     empty: node.hardState.empty,
-    blind: grant === "blind",
+    blind,
   });
 }
 
