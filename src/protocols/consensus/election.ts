@@ -67,7 +67,7 @@ type Grant = "refuse" | "grant" | "blind";
  * up only in part) wins only with every voter's grant (quorum.ts), so a non-empty member may
  * judge it by the log rule: it grants only if the candidate holds all it holds. An empty
  * member's grant never counts toward a majority (quorum.ts); it only completes a unanimous
- * election. For a non-empty candidate it judges by the log rule if it took part since it lost
+ * election. For a candidate with history it judges by the log rule if it took part since it lost
  * its data (it holds durable entries or a durable term: it voted in the first formation, or a
  * leader or a candidate reached it); otherwise it cannot judge, and grants blind: a unanimous
  * election counts that only if the members that could judge are a majority. So a member that
@@ -78,8 +78,8 @@ function wouldGrant(node: NodeState, candidate: MemberId, lastTerm: number, last
   if (!isVoter(node.config, candidate)) return "refuse";
   if (!node.log.isUpToDate(lastTerm, lastIndex)) return "refuse";
   // Durable entries or a durable term prove this member took part since it lost its data: it
-  // restarts at term 0, and while empty it takes no term from refused pre-votes (receive.ts),
-  // only from leaders and from candidates that passed these same rules.
+  // restarts at term 0, and while empty without entries it takes no term from refused
+  // pre-votes (receive.ts), only from leaders and from candidates that passed these rules.
   // An empty candidate without history asks for a first formation, where nobody can judge.
   const formation = candidateEmpty && lastIndex === 0;
   if (node.hardState.empty) return formation || node.persistedIndex > 0 || node.durableTerm > 0 ? "grant" : "blind";
