@@ -25,9 +25,9 @@ const envelope = { from: "a1", to: "a2", term: 3 };
 
 const oneOfEachType: Message[] = [
   { ...envelope, type: "pre-vote", lastIndex: 10, lastTerm: 2, empty: false },
-  { ...envelope, type: "pre-vote-response", granted: true, empty: true },
+  { ...envelope, type: "pre-vote-response", granted: true, empty: true, blind: true },
   { ...envelope, type: "vote", lastIndex: 10, lastTerm: 2, empty: false, transfer: true },
-  { ...envelope, type: "vote-response", granted: false, empty: false },
+  { ...envelope, type: "vote-response", granted: false, empty: false, blind: false },
   { ...envelope, type: "append", prevIndex: 4, prevTerm: 2, entries, commitIndex: 4, sentAtMs: 1234.5 , commitWithoutFollower: false},
   { ...envelope, type: "append", prevIndex: 0, prevTerm: 0, entries: [], commitIndex: 0, sentAtMs: 0 , commitWithoutFollower: false},
   { ...envelope, type: "append-response", success: true, matchIndex: 7, rejectHint: 0, empty: false, sentAtMs: 99 },
@@ -114,7 +114,7 @@ describe("consensus codec", () => {
     ["a negative index", [0, "a1", "a2", 3, -1, 2, false], "lastIndex"],
     ["a fractional term", [8, "a1", "a2", 1.5], "term"],
     ["an empty member id", [8, "", "a2", 3], "from should be a non-empty member id"],
-    ["a numeric flag", [1, "a1", "a2", 3, 1, false], "granted should be a boolean"],
+    ["a numeric flag", [1, "a1", "a2", 3, 1, false, false], "granted should be a boolean"],
     ["entries not an array", appendWire("x"), "entries should be an array of entries"],
     ["an entry with string data", appendWire([[5, 2, 0, "abc"]]), "entries[0].data should be bytes"],
     ["an unknown entry kind", appendWire([[5, 2, 7, new Uint8Array(0)]]), "entries[0].kind"],

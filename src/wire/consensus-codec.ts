@@ -32,6 +32,7 @@ const schemas = {
   "pre-vote-response": [
     ["granted", "flag"],
     ["empty", "flag"],
+    ["blind", "flag"],
   ],
   vote: [
     ["lastIndex", "count"],
@@ -42,6 +43,7 @@ const schemas = {
   "vote-response": [
     ["granted", "flag"],
     ["empty", "flag"],
+    ["blind", "flag"],
   ],
   append: [
     ["prevIndex", "count"],

@@ -4,8 +4,6 @@ import type { WorkloadBounds } from "./workload.js";
 export interface ChaosOptions {
   readonly seed: number;
   readonly quick: boolean;
-  /** Add the compound fault kinds (nemesis.ts) to the schedule. */
-  readonly compound: boolean;
   /** Each fault kind this many times, in the seed's order. */
   readonly faultRounds: number;
   readonly workload: WorkloadBounds;
@@ -22,11 +20,10 @@ export interface ChaosOptions {
   readonly runMsMax: number;
 }
 
-export function chaosOptions(seed: number, quick: boolean, compound = false): ChaosOptions {
+export function chaosOptions(seed: number, quick: boolean): ChaosOptions {
   return {
     seed,
     quick,
-    compound,
     faultRounds: quick ? 2 : 6,
     workload: {
       publishesMax: quick ? 40_000 : 200_000,

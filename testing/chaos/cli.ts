@@ -12,14 +12,14 @@ import type { ChaosCluster } from "./chaos-cluster.js";
 import { chaosOptions } from "./chaos-options.js";
 import { runChaos, type ChaosResult } from "./run-chaos.js";
 
-const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, seed: { type: "string" }, log: { type: "string" }, compound: { type: "boolean", default: false } }, strict: true });
+const { values } = parseArgs({ options: { quick: { type: "boolean", default: false }, seed: { type: "string" }, log: { type: "string" } }, strict: true });
 const seed = values.seed === undefined ? randomInt(1, 2 ** 31) : Number(values.seed);
 if (!Number.isSafeInteger(seed) || seed < 0) {
   console.error(`--seed: expected a non-negative integer, got ${values.seed ?? ""}`);
   process.exit(2);
 }
-const options = chaosOptions(seed, values.quick, values.compound);
-const replay = `npm run chaos -- --seed ${seed}${options.quick ? " --quick" : ""}${options.compound ? " --compound" : ""}`;
+const options = chaosOptions(seed, values.quick);
+const replay = `npm run chaos -- --seed ${seed}${options.quick ? " --quick" : ""}`;
 console.log(`seed: ${seed} (replay the schedule: ${replay})`);
 
 const startedMs = Date.now();

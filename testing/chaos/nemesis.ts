@@ -13,13 +13,11 @@ export const faultKinds = [
   "truncate-tail",
   "flip-bit",
   "slow-follower",
+  // Two faults at once where the guarantee's wording ("a majority keeps its disk") still
+  // holds: finding 2 in README.md, which failed until a cut WAL tail made a member empty.
+  "lose-synced-tail",
 ] as const;
-/**
- * Faults that go past one fault at a time (`--compound`, not in CI): two at once, where the
- * guarantee's wording ("a majority keeps its disk") still holds. See README.md, findings.
- */
-export const compoundFaultKinds = ["lose-synced-tail"] as const;
-export type FaultKind = (typeof faultKinds)[number] | (typeof compoundFaultKinds)[number];
+export type FaultKind = (typeof faultKinds)[number];
 
 /** How long faults last, in ms ([min, max], drawn from the seed). */
 export const faultTiming = {
@@ -36,9 +34,9 @@ export const faultTiming = {
 } as const satisfies Record<string, readonly [number, number]>;
 
 /** Each kind `rounds` times, in an order the seed picks (so every run covers every kind). */
-export function faultSchedule(random: Prng, rounds: number, compound = false): FaultKind[] {
+export function faultSchedule(random: Prng, rounds: number): FaultKind[] {
   const schedule: FaultKind[] = [];
-  for (let round = 0; round < rounds; round++) schedule.push(...faultKinds, ...(compound ? compoundFaultKinds : []));
+  for (let round = 0; round < rounds; round++) schedule.push(...faultKinds);
   for (let at = schedule.length - 1; at > 0; at--) {
     const other = random.int(0, at);
     [schedule[at], schedule[other]] = [schedule[other] as FaultKind, schedule[at] as FaultKind];

@@ -34,7 +34,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
   const random = new Prng(options.seed);
   const nemesisRandom = random.fork();
   const workloadRandom = random.fork();
-  const schedule = faultSchedule(nemesisRandom, options.faultRounds, options.compound);
+  const schedule = faultSchedule(nemesisRandom, options.faultRounds);
   log(`schedule: ${schedule.join(", ")}`);
 
   const cluster = await ChaosCluster.start();

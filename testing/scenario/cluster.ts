@@ -92,12 +92,15 @@ export class ScenarioCluster {
   }
 
   /**
-   * The disk lost the last `count` entries it had persisted (a truncated WAL tail past what a
-   * crash can tear: synced records, e.g. a lying fsync), then the member restarts.
+   * The member restarts after its WAL recovery had to cut a torn tail: with `count` > 0 the
+   * disk also lost the last `count` entries it had persisted (synced records, e.g. a lying
+   * fsync); with 0 only a record that was never synced was torn (a power loss). Recovery
+   * cannot tell the two apart, so it comes back empty with its log, as WalStorage does.
    */
   loseTail(id: MemberId, count: number): void {
     const member = this.member(id);
     member.durable.entries = member.durable.entries.slice(0, Math.max(0, member.durable.entries.length - count));
+    member.durable.hardState = { ...member.durable.hardState, empty: true };
     this.start(member);
   }
 

@@ -14,6 +14,8 @@ import { ScenarioCluster } from "./cluster.js";
  *   read a                  a lease read at a
  *   cut a>b | isolate a | partition a,b/c | heal
  *   crash a | restart a | wipe a | pause a | resume a
+ *   lose-tail a N           a restarts after recovery cut its WAL tail: N > 0 synced entries lost
+ *                           (a lying or damaged disk), 0 only an unsynced torn record (power loss)
  *   transfer a [b] | add-learner a d:1 | promote a d | remove a c | force-quorum a b,c
  *   snapshot a              a's application snapshots what it applied
  *   status | log a | applied a

@@ -29,7 +29,7 @@ function checkerNames(checkers: Checkers): string[] {
 }
 
 function voteResponse(from: string, to: string, term: number, granted: boolean, empty: boolean): Message {
-  return { type: "vote-response", from, to, term, granted, empty };
+  return { type: "vote-response", from, to, term, granted, empty, blind: false };
 }
 
 function vote(from: string, to: string, term: number, empty: boolean): Message {
@@ -107,6 +107,23 @@ describe("checkers fail on bad histories", () => {
     expect(checkers.violations).toEqual([]);
     // A second formation after the cluster formed is not.
     checkers.leader("m3", 2, true);
+    expect(checkerNames(checkers)).toEqual(["empty-member-votes"]);
+  });
+
+  it("empty member votes: an empty candidate with history (a cut WAL tail) wins only unanimously", () => {
+    const { checkers, logs } = setup();
+    checkers.leader("m1", 1);
+    for (const voter of ["m2", "m3"]) {
+      (logs.get(voter) as MemberLog).durableHardState = { term: 2, votedFor: "m1", empty: false };
+    }
+    checkers.sent(voteResponse("m2", "m1", 2, true, false));
+    checkers.leader("m1", 2, true, ["m1", "m2", "m3"]);
+    expect(checkerNames(checkers)).toEqual(["empty-member-votes"]);
+    for (const voter of ["m1", "m2"]) {
+      (logs.get(voter) as MemberLog).durableHardState = { term: 3, votedFor: "m3", empty: false };
+      checkers.sent(voteResponse(voter, "m3", 3, true, false));
+    }
+    checkers.leader("m3", 3, true, ["m1", "m2", "m3"]);
     expect(checkerNames(checkers)).toEqual(["empty-member-votes"]);
   });
 

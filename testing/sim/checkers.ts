@@ -55,6 +55,10 @@ export class Checkers {
   /** Members that recovered empty and have not yet been seen caught up (no longer empty). */
   private readonly emptyMembers = new Set<string>();
   private everFormed = false;
+  /** Grants already checked by empty-member-votes: "type term voter candidate". */
+  private readonly answersChecked = new Set<string>();
+  /** "term candidate" -> voters that granted it a vote in that term. */
+  private readonly votesGranted = new Map<string, Set<string>>();
   /** Whether each candidate said it was empty in its latest vote or pre-vote request. */
   private readonly candidateEmpty = new Map<string, boolean>();
   private nowMs = 0;
@@ -79,17 +83,26 @@ export class Checkers {
 
   /**
    * `member` acts as leader of `term` (it said so, or it sent what only a leader sends). `empty`:
-   * it won as an empty candidate, which only a first formation allows.
+   * it won as an empty candidate, which only a first formation allows, or, for a candidate
+   * with history (`voters` given: its WAL tail was cut, or it caught up in part), a unanimous
+   * election: every other voter granted it a vote in that term.
    */
-  leader(member: string, term: number, empty = false): void {
+  leader(member: string, term: number, empty = false, voters: readonly string[] | null = null): void {
     const known = this.leaderOfTerm.get(term);
     if (known === member) return;
     if (known !== undefined) {
       this.fail("election-safety", `two leaders in term ${term}: ${known} and ${member}`);
       return;
     }
-    if (empty && this.everFormed) {
-      this.fail("empty-member-votes", `${member} won term ${term} as an empty candidate after the cluster had formed`);
+    if (empty && this.everFormed && voters === null) {
+      this.fail("empty-member-votes", `${member} won term ${term} as an empty candidate without history after the cluster had formed`);
+    }
+    if (empty && voters !== null) {
+      const granted = this.votesGranted.get(`${term} ${member}`) ?? new Set<string>();
+      const missing = voters.filter((voter) => voter !== member && !granted.has(voter));
+      if (missing.length > 0) {
+        this.fail("empty-member-votes", `${member} won term ${term} as an empty candidate with history without a unanimous vote (no grant from ${missing.join(",")})`);
+      }
     }
     this.leaderOfTerm.set(term, member);
     this.everFormed = true;
@@ -155,9 +168,10 @@ export class Checkers {
     const voter = message.from;
     // Non-empty rule: an empty member's grant helps an empty candidate (a first formation,
     // where nobody has history to lose), or completes a unanimous election for a member with
-    // history, and then only once the empty member took part since its data loss (a leader
-    // reached it, or it voted in the formation). An empty member that heard from nobody since
-    // never helps a member with history.
+    // history; it judges that candidate's log only once it took part since its data loss (a
+    // leader reached it, or it voted in the formation). An empty member that heard from nobody
+    // since may only grant blind (which a unanimous election counts only when the grants that
+    // judged are a majority, quorum.ts).
     const candidateEmpty = this.candidateEmpty.get(message.to) ?? false;
     const log = this.logOf(voter);
     // Evidence is a durable entry or a durable term from before this answer: the vote answered
@@ -165,11 +179,20 @@ export class Checkers {
     const first = log?.firstDurableTerm ?? null;
     const earlierTerm = first !== null && !(first.term === message.term && first.votedFor === message.to);
     const tookPart = log !== null && (log.durableLastIndex > 0 || earlierTerm);
-    if ((message.empty || this.emptyMembers.has(voter)) && !candidateEmpty && !tookPart) {
+    // A repeated answer to one candidate in one term repeats a decision checked the first time
+    // (after a restart the vote's own durable term reads as taking part: receive.ts).
+    const answerKey = `${message.type} ${message.term} ${voter} ${message.to}`;
+    const repeated = this.answersChecked.has(answerKey);
+    this.answersChecked.add(answerKey);
+    if ((message.empty || this.emptyMembers.has(voter)) && !candidateEmpty && !tookPart && !message.blind && !repeated) {
       this.fail("empty-member-votes",
-        `${voter} is empty (${message.empty ? "says so" : "recovered empty"}) and took no part since its data loss, yet grants a ${message.type} to ${message.to} (not empty) in term ${message.term}`);
+        `${voter} is empty (${message.empty ? "says so" : "recovered empty"}) and took no part since its data loss, yet grants a ${message.type} to ${message.to} (not empty) in term ${message.term}, not blind`);
     }
     if (message.type !== "vote-response") return;
+    const key = `${message.term} ${message.to}`;
+    const granted = this.votesGranted.get(key) ?? new Set<string>();
+    granted.add(voter);
+    this.votesGranted.set(key, granted);
     if (log === null) return;
     const hard = log.durableHardState;
     if (hard.term < message.term || (hard.term === message.term && hard.votedFor !== message.to)) {

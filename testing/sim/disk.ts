@@ -1,5 +1,7 @@
 import { MemoryFileSystem } from "../../src/adapters/memory/file-system.js";
 import { WalStorage } from "../../src/adapters/wal/wal-storage.js";
+import { parseSegmentName } from "../../src/adapters/wal/file-names.js";
+import { readRecord } from "../../src/adapters/wal/record-format.js";
 import type { Prng } from "../../src/kernel/prng.js";
 import type { LogStorage } from "../../src/runtime/ports.js";
 import type { EventOwner, Scheduler } from "./scheduler.js";
@@ -52,6 +54,34 @@ export class SimDisk {
   /** Flip one bit of durable data; null when there is nothing durable yet. */
   flipBit(): { name: string; offset: number } | null {
     return this.fileSystem.flipBit(this.random);
+  }
+
+  /**
+   * The disk loses the synced tail of the last WAL segment: the last 1..`recordsMax` whole
+   * records, the cut landing inside one of them, so recovery sees a torn record. (A loss that
+   * ends exactly between records leaves a log that ends cleanly: no local check can tell,
+   * and no rule here covers it.) Call only while the member is down. Null when the last
+   * segment holds no whole record.
+   */
+  loseSyncedTail(recordsMax: number): { name: string; fromBytes: number; toBytes: number; records: number } | null {
+    const fileSystem = this.fileSystem;
+    const segments = fileSystem.list().filter((name) => parseSegmentName(name) !== null);
+    const name = segments[segments.length - 1];
+    if (name === undefined) return null;
+    const bytes = Buffer.from(fileSystem.read(name) ?? new Uint8Array(0));
+    const starts: Array<{ start: number; end: number }> = [];
+    for (let offset = 0; offset < bytes.length; ) {
+      const read = readRecord(bytes, offset);
+      if (read.kind !== "record") break;
+      starts.push({ start: offset, end: read.end });
+      offset = read.end;
+    }
+    if (starts.length === 0) return null;
+    const records = this.random.int(1, Math.min(recordsMax, starts.length));
+    const victim = starts[starts.length - records] as { start: number; end: number };
+    const toBytes = this.random.int(victim.start + 1, victim.end - 1);
+    fileSystem.loseTail(name, toBytes);
+    return { name, fromBytes: bytes.length, toBytes, records };
   }
 
   private complete(callback: () => void): void {

@@ -19,7 +19,10 @@ export interface FaultTarget {
   resume(member: FaultMember): void;
 }
 
-type FaultKind = "partition" | "one-way" | "heal" | "network" | "crash" | "pause" | "wipe" | "flip" | "transfer";
+type FaultKind = "partition" | "one-way" | "heal" | "network" | "crash" | "pause" | "wipe" | "flip" | "lose-tail" | "transfer";
+
+/** The most whole records a lost synced tail takes (`lose-tail`). */
+const lostTailRecordsMax = 8;
 
 /**
  * Which faults a run favours. `transfers`: frequent leadership transfers with clients slow to
@@ -37,6 +40,7 @@ const defaultWeights: ReadonlyArray<readonly [FaultKind, number]> = [
   ["pause", 1.5],
   ["wipe", 0.5],
   ["flip", 0.7],
+  ["lose-tail", 0.4],
   ["transfer", 0.5],
 ];
 
@@ -197,6 +201,20 @@ export class FaultInjector {
           this.note(member.id, "crash (to recover over the flipped bit)");
           this.restartLater(member);
         }
+        return;
+      }
+      case "lose-tail": {
+        // Synced records lost (a lying fsync, a damaged disk): recovery sees only a torn tail,
+        // as after a power loss, and must not trust the shortened log (chaos finding 2).
+        if (!this.mayDamageDisk()) return;
+        const member = random.pick(members);
+        if (member.state !== "down") sim.crash(member, false);
+        const lost = member.disk.loseSyncedTail(lostTailRecordsMax);
+        this.note(member.id, lost === null
+          ? "crash (no whole record to lose)"
+          : `crash and lose the synced tail of ${lost.name}: ${lost.fromBytes} -> ${lost.toBytes} bytes (${lost.records} record(s))`);
+        if (lost !== null) this.damaged = { member, restartedAtCommit: null };
+        this.restartLater(member);
         return;
       }
       case "transfer": {

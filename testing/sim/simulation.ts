@@ -330,7 +330,12 @@ export class Simulation {
     switch (notification.type) {
       case "role-changed":
         this.trace.event(nowMs, member.id, `becomes ${notification.role} in term ${notification.term} (leader ${notification.leaderId ?? "-"})`);
-        if (notification.role === "leader") this.checkers.leader(member.id, notification.term, member.replica?.status().empty ?? false);
+        if (notification.role === "leader") {
+          const status = member.replica?.status();
+          // An empty leader with history won unanimously (a cut WAL tail); without, a formation.
+          const withHistory = status !== undefined && status.history.index > 0;
+          this.checkers.leader(member.id, notification.term, status?.empty ?? false, withHistory ? status.voters : null);
+        }
         break;
       case "committed":
         this.trace.event(nowMs, member.id, `committed proposal ${notification.proposalId} at ${notification.index}/t${notification.term}`);

@@ -166,6 +166,19 @@ export class MemoryFileSystem implements FileSystem {
     return { name, offset };
   }
 
+  /**
+   * The disk lost the end of `name`, synced bytes included (a lying fsync, a damaged disk, an
+   * old copy restored): `name` keeps only its first `length` bytes, durably.
+   */
+  loseTail(name: string, length: number): void {
+    const file = this.entries.get(name);
+    if (file === undefined) throw notFound("loseTail", name);
+    assert(length >= 0 && Number.isInteger(length), `loseTail ${name} to ${length}`);
+    file.content.truncate(length);
+    file.durable.truncate(length);
+    file.agreeLength = Math.min(file.agreeLength, length);
+  }
+
   /** The disk was replaced: everything is gone, and pending completions never run. */
   wipe(): void {
     this.generation += 1;

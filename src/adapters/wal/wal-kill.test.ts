@@ -13,7 +13,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
  * A writer process appends batches as fast as it can and prints each index once onDurable
  * fired; the test kills it with SIGKILL mid-stream. (A process kill keeps the page cache, so
  * this checks the real adapter and the torn tail of an interrupted write, not power loss; the
- * simulator's MemoryFileSystem covers lost unsynced bytes.)
+ * simulator's MemoryFileSystem covers lost unsynced bytes.) A kill can land inside one write
+ * of several pages and leave the record being written torn (seen: 8,172 of 9,544 bytes, two
+ * pages): never synced, but recovery cannot know, so it reports a cut tail (empty, log kept).
  */
 const writerSource = `
 const { NodeFileSystem } = await import(${JSON.stringify(path.join(here, "../node/file-system.ts"))});
@@ -71,7 +73,8 @@ describe("WalStorage under kill -9", () => {
       const fileSystem = new NodeFileSystem(directory);
       const recovered = new WalStorage(fileSystem).recover();
       fileSystem.close();
-      expect(recovered.emptyReason).toBeNull();
+      // Never corruption: at most a cut tail, now or in an earlier round (still flagged).
+      if (recovered.emptyReason !== null) expect(recovered.emptyReason).toMatch(/^(WAL tail cut|not caught up yet)/);
       const indexes = recovered.entries.map((entry) => entry.index);
       expect(indexes.length).toBeGreaterThanOrEqual(acknowledged);
       expect(indexes.every((index, i) => index === i + 1)).toBe(true);

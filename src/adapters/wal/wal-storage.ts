@@ -86,13 +86,21 @@ export class WalStorage implements LogStorage {
     this.hardState = replay.hardState;
     this.snapshotMarker = replay.snapshot === null ? null : { index: replay.snapshot.index, term: replay.snapshot.term, checkpoint: true };
     this.rollAtNextWrite = true;
+    const hasData = this.nextSequence > 1 || replay.snapshot !== null;
+    let emptyReason: string | null = null;
+    if (replay.cut !== null && hasData) {
+      emptyReason = `WAL tail cut (${replay.cut.reason}): it may have held records synced and acknowledged before, so this member does not count until caught up`;
+      this.markTailCut();
+    } else if (replay.hardState?.empty === true && hasData) {
+      emptyReason = "not caught up yet since it recovered empty (no data, corruption, or a cut WAL tail)";
+    }
     // What was read back may sit only in the page cache: the first round syncs all of it.
     this.commit.startAt(this.nextSequence - 1);
     for (const segment of this.segments) this.commit.noteAppended(segment.name, this.nextSequence - 1);
-    if (this.nextSequence === 1 && replay.snapshot === null) {
+    if (!hasData) {
       return { hardState: emptyHardState, snapshot: null, entries: [], emptyReason: "no data" };
     }
-    return { hardState: replay.hardState ?? initialHardState, snapshot: replay.snapshot, entries: replay.entries, emptyReason: null };
+    return { hardState: this.hardState ?? initialHardState, snapshot: replay.snapshot, entries: replay.entries, emptyReason };
   }
 
   write(batch: PersistBatch, onDurable: (error?: Error) => void): void {
@@ -191,6 +199,27 @@ export class WalStorage implements LogStorage {
     }
     const last = kept[kept.length - 1];
     if (last !== undefined) this.fileSystem.truncate(last.name, last.size);
+  }
+
+  /**
+   * A cut tail looks the same whether the crash tore records never synced (harmless) or the
+   * disk lost records it had synced, and so acknowledged (a lying or damaged disk, an old copy
+   * restored): recovery cannot tell which. So the member comes back empty (FTL's non-empty
+   * rule, held by the consensus) with its log kept: it counts toward no quorum until a
+   * current leader has caught it up. The flag (a hard state record) goes into the cut segment
+   * itself, right where the cut was, and the first sync covers the cut and the flag together:
+   * a crash before then leaves the old torn tail or a torn flag record, both cut again. (A real
+   * file system may make the truncate durable before the appended bytes; a second crash inside
+   * that one sync would forget the cut. Nothing this member sends counts before then anyway.)
+   */
+  private markTailCut(): void {
+    const last = this.segments[this.segments.length - 1];
+    assert(last !== undefined, "a log with data after a cut has a segment");
+    this.hardState = { ...(this.hardState ?? initialHardState), empty: true };
+    const bytes = encodeRecords([{ type: RecordType.hardState, hardState: this.hardState }], this.nextSequence);
+    this.fileSystem.append(last.name, bytes);
+    last.size += bytes.length;
+    this.nextSequence += 1;
   }
 
   /** Snapshot files newer than the recovered snapshot belong to installs that never finished. */

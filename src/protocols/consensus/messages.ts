@@ -35,6 +35,12 @@ export interface PreVoteResponse extends Envelope {
   readonly type: "pre-vote-response";
   readonly granted: boolean;
   readonly empty: boolean;
+  /**
+   * A grant from an empty member that holds nothing and took no part since it lost its data:
+   * it cannot judge the candidate's log, so its grant completes only a unanimous election in
+   * which the members that could judge are a majority (quorum.ts `tallyVotes`).
+   */
+  readonly blind: boolean;
 }
 
 export interface Vote extends Envelope {
@@ -50,6 +56,8 @@ export interface VoteResponse extends Envelope {
   readonly type: "vote-response";
   readonly granted: boolean;
   readonly empty: boolean;
+  /** As in PreVoteResponse. */
+  readonly blind: boolean;
 }
 
 export interface Append extends Envelope {

@@ -50,6 +50,9 @@ export class NodeState {
   leaderContactMs = Number.NEGATIVE_INFINITY;
   lastUpToDate: LogPosition;
 
+  /** This member's vote in `term` was a blind grant (election.ts handleVote); in memory only. */
+  blindVote: { readonly term: number; readonly candidate: MemberId } | null = null;
+
   // Candidate state.
   readonly ballots = new Map<MemberId, Ballot>();
 

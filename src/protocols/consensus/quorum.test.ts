@@ -32,36 +32,56 @@ describe("quorum arithmetic against a naive model", () => {
     );
   });
 
-  it("a non-empty candidate wins exactly when a majority of all voters grant as non-empty, or all grant", () => {
+  const ballotArbitrary = fc.option(fc.record({ granted: fc.boolean(), empty: fc.boolean(), blind: fc.boolean() }), { nil: undefined });
+
+  /** Every voter grants, and if some grants are blind, those that judged are a majority. */
+  function naiveUnanimous(answers: readonly (Ballot | undefined)[]): boolean {
+    const majority = Math.floor(answers.length / 2) + 1;
+    const judged = answers.filter((answer) => answer?.granted && !answer.blind).length;
+    return answers.every((answer) => answer?.granted) && (judged === answers.length || judged >= majority);
+  }
+
+  it("a non-empty candidate wins exactly when a majority of all voters grant as non-empty, or all grant (judging ones a majority)", () => {
     fc.assert(
-      fc.property(
-        fc.array(fc.option(fc.record({ granted: fc.boolean(), empty: fc.boolean() }), { nil: undefined }), { minLength: 1, maxLength: 9 }),
-        (answers) => {
-          const config = configOf(answers.length);
-          const ballots = new Map<string, Ballot>();
-          answers.forEach((answer, at) => answer && ballots.set(`m${at}`, answer));
-          const majority = Math.floor(answers.length / 2) + 1;
-          const counted = answers.filter((answer) => answer?.granted && !answer.empty).length;
-          const possible = counted + answers.filter((answer) => answer === undefined).length;
-          const unanimous = answers.every((answer) => answer?.granted);
-          const refused = answers.some((answer) => answer !== undefined && !answer.granted);
-          const expected = counted >= majority || unanimous ? "won" : possible >= majority || !refused ? "pending" : "lost";
-          expect(tallyVotes(config, ballots, false)).toBe(expected);
-        },
-      ),
+      fc.property(fc.array(ballotArbitrary, { minLength: 1, maxLength: 9 }), (answers) => {
+        const config = configOf(answers.length);
+        const ballots = new Map<string, Ballot>();
+        answers.forEach((answer, at) => answer && ballots.set(`m${at}`, answer));
+        const majority = Math.floor(answers.length / 2) + 1;
+        const counted = answers.filter((answer) => answer?.granted && !answer.empty && !answer.blind).length;
+        const unanswered = answers.filter((answer) => answer === undefined).length;
+        const refused = answers.some((answer) => answer !== undefined && !answer.granted);
+        const expected =
+          counted >= majority || naiveUnanimous(answers) ? "won" : counted + unanswered >= majority || (!refused && unanswered > 0) ? "pending" : "lost";
+        expect(tallyVotes(config, ballots, false)).toBe(expected);
+      }),
       { numRuns: 5000 },
     );
   });
 
-  it("an empty candidate wins only a first formation: every voter answers, grants, and is empty", () => {
+  it("an empty candidate wins only unanimously: every voter answers and grants, empty or not", () => {
+    fc.assert(
+      fc.property(fc.array(ballotArbitrary, { minLength: 1, maxLength: 9 }), (answers) => {
+        const config = configOf(answers.length);
+        const ballots = new Map<string, Ballot>();
+        answers.forEach((answer, at) => answer && ballots.set(`m${at}`, answer));
+        const refused = answers.some((answer) => answer !== undefined && !answer.granted);
+        const unanswered = answers.some((answer) => answer === undefined);
+        expect(tallyVotes(config, ballots, true)).toBe(naiveUnanimous(answers) ? "won" : refused || !unanswered ? "lost" : "pending");
+      }),
+      { numRuns: 5000 },
+    );
     const config = configOf(3);
     const all = (ballot: Ballot) => new Map(["m0", "m1", "m2"].map((id) => [id, ballot] as const));
-    expect(tallyVotes(config, all({ granted: true, empty: true }), true)).toBe("won");
-    const oneMissing = all({ granted: true, empty: true });
+    expect(tallyVotes(config, all({ granted: true, empty: true, blind: false }), true)).toBe("won");
+    const oneMissing = all({ granted: true, empty: true, blind: false });
     oneMissing.delete("m2");
     expect(tallyVotes(config, oneMissing, true)).toBe("pending");
-    const oneNonEmpty = all({ granted: true, empty: true });
-    oneNonEmpty.set("m1", { granted: false, empty: false });
-    expect(tallyVotes(config, oneNonEmpty, true)).toBe("lost");
+    // Two of three lost their data and cannot judge: no unanimity (force quorum's case).
+    const twoBlind = all({ granted: true, empty: true, blind: true });
+    twoBlind.set("m0", { granted: true, empty: false, blind: false });
+    expect(tallyVotes(config, twoBlind, false)).toBe("lost");
+    twoBlind.set("m1", { granted: true, empty: true, blind: false });
+    expect(tallyVotes(config, twoBlind, false)).toBe("won");
   });
 });

@@ -15,9 +15,11 @@ export function receive(node: NodeState, message: Message): void {
   if (message.type === "pre-vote") return handlePreVote(node, message);
   if (message.type === "pre-vote-response") {
     if (message.term > node.hardState.term + 1 || (!message.granted && message.term > node.hardState.term)) {
-      // An empty member takes no term from a refusal: its term must stay evidence that a
-      // leader or a candidate reached it since it lost its data (wouldGrant, election.ts).
-      if (!node.hardState.empty) becomeFollower(node, message.term, null);
+      // An empty member without entries takes no term from a refusal: its term must stay
+      // evidence that a leader or a candidate reached it since it lost its data (wouldGrant,
+      // election.ts). One with entries needs no such evidence, and must learn the term: after
+      // a cut WAL tail its term may be below the others' and below its own last entry's.
+      if (!node.hardState.empty || node.persistedIndex > 0) becomeFollower(node, message.term, null);
       return;
     }
     return handlePreVoteResponse(node, message);
@@ -70,6 +72,6 @@ function rejectStale(node: NodeState, message: Message): void {
       sentAtMs: message.sentAtMs,
     });
   } else if (message.type === "vote") {
-    node.ready.sendAfterPersist({ ...base, type: "vote-response", granted: false, empty: node.hardState.empty });
+    node.ready.sendAfterPersist({ ...base, type: "vote-response", granted: false, empty: node.hardState.empty, blind: false });
   }
 }

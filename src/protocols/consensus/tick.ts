@@ -26,6 +26,14 @@ function tickLeader(node: NodeState): void {
       becomeFollower(node, node.hardState.term, null);
       return;
     }
+    if (cannotCountMajority(node)) {
+      // Every voter answers, but too many are empty for any commit to count, and so none can
+      // prove us current to an empty follower: nothing would ever commit again. A new,
+      // unanimous election can (election.ts); its leader counts every follower until its
+      // first entry commits, which clears their empty state.
+      becomeFollower(node, node.hardState.term, null);
+      return;
+    }
     for (const progress of node.progress.values()) progress.recentlyActive = false;
   }
   if (node.transfer && node.nowMs >= node.transfer.deadlineMs) {
@@ -56,4 +64,20 @@ function hearsQuorum(node: NodeState): boolean {
     if (progress?.recentlyActive) heard += 1;
   }
   return heard >= majorityOf(node.config.voters.length);
+}
+
+/**
+ * A leader past its formation whose voters all answered, fewer than a majority of them
+ * (itself included) non-empty: a wiped member and one whose WAL tail was cut, in three.
+ */
+function cannotCountMajority(node: NodeState): boolean {
+  if (node.forming) return false;
+  let counting = 1;
+  for (const voter of node.config.voters) {
+    if (voter.id === node.options.id) continue;
+    const progress = node.progress.get(voter.id);
+    if (!progress?.recentlyActive) return false;
+    if (!progress.empty) counting += 1;
+  }
+  return counting < majorityOf(node.config.voters.length);
 }

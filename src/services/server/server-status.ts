@@ -20,6 +20,8 @@ export interface ServiceStatus {
   readonly consistency: MemberStatus["consistency"];
   readonly commitIndex: number;
   readonly empty: boolean;
+  /** Why it recovered empty (no data, corruption, a cut WAL tail), while it still is. */
+  readonly emptyReason: string | null;
   readonly stores: readonly {
     readonly name: string;
     readonly messages: number;
@@ -65,6 +67,7 @@ export function serverStatus(realm: RealmDefinition, server: string, services: r
         consistency: status.consistency,
         commitIndex: status.commitIndex,
         empty: status.empty,
+        emptyReason: status.empty ? service.emptyReason : null,
         stores: service.view.stores().map((store) => ({
           name: store.name,
           messages: store.messages,
