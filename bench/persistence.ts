@@ -71,7 +71,7 @@ async function publishMany(client: Connection, count: number, seconds: number, w
 }
 
 async function withCluster(body: (cluster: RealmCluster, client: Connection) => Promise<void>): Promise<void> {
-  const cluster = await RealmCluster.start({ mode: "process" });
+  const cluster = await RealmCluster.start({ mode: "process", serverCode: "build" });
   let client: Connection | undefined;
   try {
     await cluster.waitForLeader(30_000);
