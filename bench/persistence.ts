@@ -2,12 +2,15 @@ import { parseArgs } from "node:util";
 import { connect, type Connection } from "../src/client/client.js";
 import { message, type Message } from "../src/protocols/persistence/message.js";
 import { RealmCluster, testCredentials } from "../testing/process/realm-cluster.js";
+import type { AckPoint } from "../src/protocols/persistence/state-types.js";
 import { figure, percentile } from "./stats.js";
+
+const ackPoints: readonly AckPoint[] = ["quorum-fsync", "quorum-memory", "leader-memory"];
 
 /**
  * Publish and consume with the client library against 3 real server processes on loopback:
  * 128-byte messages (encoded), confirm mode, quorum-fsync, a window of 256 outstanding.
- *   npm run bench -- publish [--count 100000] [--seconds 30] [--window 256]
+ *   npm run bench -- publish [--count 100000] [--seconds 30] [--window 256] [--ack-point quorum-memory]
  *   npm run bench -- consume [--count 100000] [--prefetch 256]
  */
 function options(argv: string[]) {
@@ -18,9 +21,12 @@ function options(argv: string[]) {
       seconds: { type: "string", default: "30" },
       window: { type: "string", default: "256" },
       prefetch: { type: "string", default: "256" },
+      "ack-point": { type: "string", default: "quorum-fsync" },
     },
   });
-  return { count: Number(values.count), seconds: Number(values.seconds), window: Number(values.window), prefetch: Number(values.prefetch) };
+  const ackPoint = values["ack-point"] as AckPoint;
+  if (!ackPoints.includes(ackPoint)) throw new Error(`--ack-point: one of ${ackPoints.join(", ")}`);
+  return { count: Number(values.count), seconds: Number(values.seconds), window: Number(values.window), prefetch: Number(values.prefetch), ackPoint };
 }
 
 /** A message whose canonical encoding is about 128 bytes: a number, padding and a subject. */
@@ -70,8 +76,15 @@ async function publishMany(client: Connection, count: number, seconds: number, w
   return { published, elapsedMs: performance.now() - started, latencies };
 }
 
-async function withCluster(body: (cluster: RealmCluster, client: Connection) => Promise<void>): Promise<void> {
-  const cluster = await RealmCluster.start({ mode: "process" });
+/** Store `orders` (endpoint orders-in) with the given ack point and its standard durable `billing`. */
+async function withCluster(ackPoint: AckPoint, body: (cluster: RealmCluster, client: Connection) => Promise<void>): Promise<void> {
+  const cluster = await RealmCluster.start({
+    mode: "process",
+    serverCode: "build",
+    stores: [{ name: "orders", cluster: "c1", limits: {}, full: "reject-new", publisherMode: "confirm", ackPoint, durableTemplates: [] }],
+    durables: [{ name: "billing", store: "orders", type: "standard", matcher: { fields: [] } }],
+    endpoints: [{ name: "orders-in", store: "orders" }],
+  });
   let client: Connection | undefined;
   try {
     await cluster.waitForLeader(30_000);
@@ -84,29 +97,29 @@ async function withCluster(body: (cluster: RealmCluster, client: Connection) => 
 }
 
 export async function publishBench(argv: string[]): Promise<void> {
-  const { count, seconds, window } = options(argv);
-  await withCluster(async (cluster, client) => {
+  const { count, seconds, window, ackPoint } = options(argv);
+  await withCluster(ackPoint, async (cluster, client) => {
     await publishMany(client, 2000, 10, window); // warm-up: JIT, connections, first snapshot of state
     const rss = sampleRss(cluster);
     const result = await publishMany(client, count, seconds, window);
     const peak = await rss.stop();
     result.latencies.sort((a, b) => a - b);
-    const common = { window, messageBytes: 128, ackPoint: "quorum-fsync", servers: 3 };
+    const common = { window, messageBytes: 128, ackPoint, servers: 3 };
     const rate = (result.published * 1000) / result.elapsedMs;
     figure("publish.throughput", rate, "msgs/s", common);
     figure("publish.latency_p50", percentile(result.latencies, 0.5), "ms", common);
     figure("publish.latency_p99", percentile(result.latencies, 0.99), "ms", common);
     figure("publish.server_rss_peak_max", Math.max(...Object.values(peak)) / 1048576, "MiB", { perServer: Object.fromEntries(Object.entries(peak).map(([name, bytes]) => [name, Math.round(bytes / 1048576)])) });
     process.stderr.write(
-      `\npublish: ${Math.round(rate)} msgs/s confirmed (p50 ${percentile(result.latencies, 0.5).toFixed(2)} ms, p99 ${percentile(result.latencies, 0.99).toFixed(2)} ms), ` +
+      `\npublish (${ackPoint}, window ${window}): ${Math.round(rate)} msgs/s confirmed (p50 ${percentile(result.latencies, 0.5).toFixed(2)} ms, p99 ${percentile(result.latencies, 0.99).toFixed(2)} ms), ` +
         `${result.published} messages; peak RSS per server: ${Object.entries(peak).map(([name, bytes]) => `${name} ${Math.round(bytes / 1048576)} MiB`).join(", ")}\n`,
     );
   });
 }
 
 export async function consumeBench(argv: string[]): Promise<void> {
-  const { count, prefetch, window } = options(argv);
-  await withCluster(async (_cluster, client) => {
+  const { count, prefetch, window, ackPoint } = options(argv);
+  await withCluster(ackPoint, async (_cluster, client) => {
     const loaded = await publishMany(client, count, 600, window);
     let consumed = 0;
     let done: () => void = () => {};

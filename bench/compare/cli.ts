@@ -8,6 +8,7 @@
  */
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
+import { buildFirst } from "../build-first.js";
 import { writeBenchmarksSection } from "./benchmarks-doc.js";
 import { ensurePeer } from "./ensure-peer.js";
 import { checkGoals, formatGoals } from "./goals.js";
@@ -39,6 +40,7 @@ const flags = [values.quick ? "--quick" : "", rounds > 1 ? `--rounds ${rounds}` 
 const command = `npm run bench:compare${flags.length > 0 ? ` -- ${flags.join(" ")}` : ""}`;
 
 const peer = ensurePeer();
+buildFirst();
 const loadBefore = loadAverage();
 /** Before the run, a 1-minute load above 1 means others compete for the 2 cores (after it, the load is our own). */
 const noisy = (loadavg()[0] ?? 0) > 1;

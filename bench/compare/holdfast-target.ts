@@ -26,6 +26,7 @@ export class HoldfastTarget implements Target {
   static async start(ackPoint: AckPoint): Promise<HoldfastTarget> {
     const cluster = await RealmCluster.start({
       mode: "process",
+      serverCode: "build",
       stores: streams.map((stream) => ({ name: stream, cluster: "c1", limits: {}, full: "reject-new" as const, publisherMode: "confirm" as const, ackPoint, durableTemplates: [] })),
       durables: streams.map((stream) => ({ name: `${stream}-reader`, store: stream, type: "standard" as const, matcher: { fields: [] } })),
       endpoints: streams.map((stream) => ({ name: `${stream}-in`, store: stream })),

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { spawnServer, stopChild } from "../../src/cli/spawn-member.js";
+import { spawnServer, stopChild, type ServerCode } from "../../src/cli/spawn-member.js";
 import { silentLogger } from "../../src/adapters/node/logger.js";
 import { hashPassword } from "../../src/realm/passwords.js";
 import { parseRealmDefinition } from "../../src/realm/load.js";
@@ -27,6 +27,8 @@ export interface RealmClusterOptions {
   /** "process": each server its own OS process (kill -9 works); "in-process": faster to start. */
   readonly mode: "process" | "in-process";
   readonly keepLogLines?: number;
+  /** Process mode: run the servers from the sources through tsx (default) or from the build. */
+  readonly serverCode?: ServerCode;
   /**
    * The realm definition one server reads, written to its own file (default: every server reads
    * the shared one). The chaos suite points each server's peers at fault-injecting proxies.
@@ -112,7 +114,7 @@ export class RealmCluster {
       this.inProcess.set(name, await startServer({ realm: this.serverRealms.get(name)?.realm ?? this.realm, name, dataDirectory, log: silentLogger }));
       return;
     }
-    const child = spawnServer({ realmFile: this.serverRealms.get(name)?.file ?? this.realmFile, name, dataDirectory, stdio: "pipe" });
+    const child = spawnServer({ realmFile: this.serverRealms.get(name)?.file ?? this.realmFile, name, dataDirectory, stdio: "pipe", code: this.options.serverCode ?? "sources" });
     keepLogLines(child, this.logLines, this.options.keepLogLines ?? 400);
     this.children.set(name, child);
   }

@@ -23,4 +23,16 @@ describe("message slab", () => {
     expect(large.buffer.byteLength).toBe(8);
     expect([...a, ...b]).toEqual([1, 2, 3, 4, 5]);
   });
+
+  it("keeps a view into a buffer no larger than a slab, and copies one out of a larger buffer", () => {
+    const slab = new MessageSlab(16, 8);
+    const entry = new Uint8Array(16).fill(3);
+    const kept = slab.keep(entry.subarray(4, 7));
+    expect(kept.buffer).toBe(entry.buffer);
+    const segment = new Uint8Array(17).fill(5);
+    const copied = slab.keep(segment.subarray(2, 5));
+    expect(copied.buffer).not.toBe(segment.buffer);
+    expect(copied.buffer.byteLength).toBe(16);
+    expect([...copied]).toEqual([5, 5, 5]);
+  });
 });

@@ -42,7 +42,7 @@ export class StoreState {
   private readonly ackedScratch: AckedDurable[] = [];
   private readonly keyedScratch: KeyedDurable[] = [];
   private readonly keyScratch: string[] = [];
-  /** Where retained messages are copied (see message-slab.ts). */
+  /** Where retained messages are kept or copied (see message-slab.ts). */
   private readonly slab = new MessageSlab(messageSlabBytes, messageOwnBufferBytesMin);
   /** Set by countFreed for makeRoom. */
   private freedMessages = 0;
@@ -203,9 +203,9 @@ export class StoreState {
 
   private newEntry(bytes: Uint8Array, atMs: number, refs: number): StoredEntry {
     this.lastSequence += 1;
-    // A copy: the command's bytes may share a buffer with the whole log entry, which would
-    // otherwise stay in memory as long as any one of its messages is retained.
-    const entry: StoredEntry = { storeSequence: this.lastSequence, atMs, message: this.slab.copy(bytes), refs };
+    // A view into the log entry's buffer when that is small, else a copy (message-slab.ts):
+    // a large buffer would otherwise stay in memory as long as any one of its messages does.
+    const entry: StoredEntry = { storeSequence: this.lastSequence, atMs, message: this.slab.keep(bytes), refs };
     this.messages.set(entry.storeSequence, entry);
     this.retained.add(entry.storeSequence);
     this.bytes += bytes.length;
