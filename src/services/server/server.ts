@@ -111,6 +111,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       realm = parsed.realm;
       access = new RealmAccess(realm);
       log.info(`realm: running revision ${stored.number} from the revision store`);
+      if (options.realmText !== undefined && options.realmText !== stored.text && definition.realmService?.role === "primary") {
+        // The file only bootstraps a primary; a changed file must be deployed to take effect.
+        log.warn(`realm: the realm file given differs from revision ${stored.number}, which this primary runs; deploy it (holdfast admin deploy) to make it a revision`);
+      }
     } else {
       log.error(`realm: stored revision ${stored.number} does not load here; running the realm file instead`);
     }
