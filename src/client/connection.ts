@@ -63,6 +63,7 @@ export class Router {
   /** A home server found silent: passed over for a while (two heartbeat timeouts). */
   private suspect: { readonly address: string; readonly untilMs: number } | null = null;
   private homeLost = false;
+  private rehoming = false;
   private readonly listeners: ((event: ConnectionEvent) => void)[] = [];
   private readonly pushHandlers = new Set<(link: SessionLink, push: Push) => void>();
   private readonly everDisconnected = new Set<string>();
@@ -130,7 +131,7 @@ export class Router {
           this.homeLost = true;
         }
         if (link.reconnectTo !== null) this.preferred = link.reconnectTo;
-        if (wasHome && this.keepHome && !this.closed) void this.home(Date.now() + this.requestTimeoutMs).catch(() => undefined);
+        if (wasHome && this.keepHome && !this.closed) void this.keepHomeOpen();
         for (const [cluster, leader] of this.clusterLeader) if (leader === address) this.clusterLeader.delete(cluster);
         if (!this.closed) {
           this.everDisconnected.add(address);
@@ -145,6 +146,28 @@ export class Router {
       if (this.links.get(key) === opening) this.links.delete(key);
     });
     return opening;
+  }
+
+  /**
+   * A realm client is never without a home session for long: one loop retries until one is
+   * open again or the connection is closed (a request may open it sooner; links are shared).
+   */
+  private async keepHomeOpen(): Promise<void> {
+    if (this.rehoming) return;
+    this.rehoming = true;
+    try {
+      let delayMs: number = limits.reconnectDelayMinMs;
+      while (!this.closed && this.homeAddress === null) {
+        try {
+          await this.home(Date.now() + this.requestTimeoutMs);
+        } catch {
+          await sleep(delayMs);
+          delayMs = Math.min(delayMs * 2, limits.reconnectDelayMaxMs);
+        }
+      }
+    } finally {
+      this.rehoming = false;
+    }
   }
 
   /** A session with some server: the last one that worked, else each in turn until one answers. */
@@ -183,6 +206,9 @@ export class Router {
           this.preferred = redirect;
           continue;
         }
+        // A preferred server (a redirect's or a hand-back's) that failed: back off a little,
+        // or a backup naming a regular server that refuses at once would spin the two.
+        if (preferred !== null) await sleep(limits.reconnectDelayMinMs);
         if (preferred === null) this.serverCursor += 1;
         if (preferred === null && this.serverCursor % this.servers.length === 0) await sleep(limits.reconnectDelayMinMs * 4);
       }
@@ -331,7 +357,7 @@ export class Router {
       this.realmServers(push.servers);
       this.emit({ type: "realm-revision", number: push.number, hash: push.hash, servers: push.servers });
     }
-    link.post({ type: "realm-status", number: push.number, test: push.test, status, detail });
+    link.post({ type: "realm-status", number: push.number, hash: push.hash, test: push.test, status, detail });
   }
 
   close(): void {

@@ -73,7 +73,7 @@ export type SessionRequest =
    * The client's answer to a `realm-revision` push: whether it took (or, for a deploy's test,
    * could take) the revision. `detail` says why not.
    */
-  | { readonly type: "realm-status"; readonly number: number; readonly test: boolean; readonly status: ClientRealmAnswer; readonly detail: string };
+  | { readonly type: "realm-status"; readonly number: number; readonly hash: string; readonly test: boolean; readonly status: ClientRealmAnswer; readonly detail: string };
 
 export type SessionPurpose = "home" | "leader";
 export type SessionClientKind = "application" | "disaster-recovery-service";
@@ -250,6 +250,7 @@ const requestChecks: Record<SessionRequest["type"], readonly FieldCheck[]> = {
   ping: [requestId, ["revision", (v) => v === undefined || isInt(v, 0), "the client's realm revision number, or nothing"]],
   "realm-status": [
     ["number", (v) => isInt(v, 1), "a revision number >= 1"],
+    ["hash", (v) => isString(v, nameLengthMax), "the revision's hash, as pushed"],
     ["test", (v) => typeof v === "boolean", "a boolean"],
     ["status", (v) => v === "running" || v === "needs-restart" || v === "exception", "running, needs-restart or exception"],
     ["detail", (v) => typeof v === "string" && v.length <= subjectLengthMax, `a string of at most ${subjectLengthMax} characters`],

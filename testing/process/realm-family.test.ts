@@ -90,6 +90,14 @@ describe("realm servers on real processes (seed 003)", () => {
     expect(recovery?.code).toBe("not-serving");
     expect(recovery?.message).toContain("accepts only disaster-recovery persistence services");
     expect(await refusal(family.clientAddress("dr1"), "disaster-recovery-service")).toBeNull();
+    // A session opened only to reach a leader is not a way around the backup's admission.
+    const leaderOnly = await SessionLink.open(family.clientAddress("p1b"), { ...familyCredentials, client: "leader-only" }, "leader");
+    try {
+      const answer = await leaderOnly.request({ type: "status" });
+      expect(answer).toMatchObject({ type: "error", code: "forbidden" });
+    } finally {
+      leaderOnly.close();
+    }
 
     // A client given only the backup ends up on the primary, with [primary, backup] to fail over.
     const client = await connect({ servers: [family.clientAddress("p1b")], ...familyCredentials });
@@ -137,6 +145,9 @@ describe("realm servers on real processes (seed 003)", () => {
     expect(second.body.code).toBe("invalid");
     expect((second.body.errors as string[]).join("\n")).toContain("endpoints[0].store");
     expect((await family.deploy("p1", { text: family.text }, { user: "admin", password: "wrong" })).status).toBe(401);
+    // A revision's text holds the secrets: only an admin reads it.
+    expect(await family.get<{ code: string }>("p1", "/api/v1/realm/revisions/1")).toMatchObject({ code: "unauthenticated" });
+    expect(await family.get<{ number: number }>("p1", "/api/v1/realm/revisions/1", adminCredentials)).toMatchObject({ number: 1 });
     expect(await currentRevision()).toBe(1);
   });
 
@@ -221,7 +232,7 @@ describe("realm servers on real processes (seed 003)", () => {
     try {
       await client.status();
       const before = await currentRevision();
-      const next = definition((await family.get<{ text: string }>("p1", `/api/v1/realm/revisions/${before}`))?.text ?? family.text);
+      const next = definition((await family.get<{ text: string }>("p1", `/api/v1/realm/revisions/${before}`, adminCredentials))?.text ?? family.text);
       next.users = next.users.filter((user) => user.name !== familyCredentials.user);
       const text = stringify(next);
       const refused = await family.deploy("p1", { text });

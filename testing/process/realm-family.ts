@@ -115,10 +115,11 @@ export class RealmFamily {
     if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill(signal);
   }
 
-  /** GET on a server's admin port; null while it does not answer. */
-  async get<T>(name: FamilyServer, path: string): Promise<T | null> {
+  /** GET on a server's admin port (as `credentials` when given); null while it does not answer. */
+  async get<T>(name: FamilyServer, path: string, credentials?: { user: string; password: string }): Promise<T | null> {
     try {
-      const response = await fetch(`http://${this.adminAddress(name)}${path}`, { signal: AbortSignal.timeout(2000) });
+      const headers: Record<string, string> = credentials === undefined ? {} : { authorization: `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString("base64")}` };
+      const response = await fetch(`http://${this.adminAddress(name)}${path}`, { headers, signal: AbortSignal.timeout(2000) });
       return (await response.json()) as T;
     } catch {
       return null;

@@ -119,8 +119,14 @@ export class RealmLinks {
   private adopt(peer: string, connection: FramedConnection, inbound: boolean): void {
     if (this.stopped) return connection.close("server stopping");
     const previous = this.current.get(peer);
+    if (previous !== undefined) {
+      // The protocol hears that the old connection is gone before it judges the new one: if it
+      // refuses the new one, it must not go on believing the old link is up.
+      this.current.delete(peer);
+      previous.close(`a new connection with ${peer} replaces this one`);
+      this.options.input({ type: "disconnected", peer });
+    }
     this.current.set(peer, connection);
-    if (previous !== undefined) previous.close(`a new connection with ${peer} replaces this one`);
     connection.onClose(() => {
       if (this.current.get(peer) !== connection) return;
       this.current.delete(peer);

@@ -31,6 +31,9 @@ export async function handleAdmin(context: AdminContext, request: IncomingMessag
     if (method === "GET" && url === "/api/v1/realm/revisions") return send(response, 200, { revisions: realm.service.status().history });
     const revisionMatch = /^\/api\/v1\/realm\/revisions\/(\d+)$/.exec(url);
     if (method === "GET" && revisionMatch) {
+      // A definition's text holds the realm and cluster secrets and password hashes: admins only.
+      const refusal = await adminRefusal(context, request);
+      if (refusal !== null) return send(response, 401, { ok: false, code: "unauthenticated", message: refusal }, { "www-authenticate": 'Basic realm="holdfast"' });
       const revision = realm.service.revision(Number(revisionMatch[1]));
       if (revision === null) return send(response, 404, { error: `no revision ${revisionMatch[1]} is kept here; kept: ${realm.service.status().history.map((kept) => kept.number).join(", ") || "none"}` });
       return send(response, 200, revision);
@@ -43,10 +46,8 @@ export async function handleAdmin(context: AdminContext, request: IncomingMessag
 async function deploy(context: AdminContext, realm: NonNullable<AdminContext["realm"]>, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const write = realm.service.admitWrite();
   if (!write.admitted) return send(response, 409, { ok: false, code: "not-primary", message: write.reason, primary: write.primary });
-  const credentials = basicCredentials(request.headers.authorization);
-  if (credentials === null) return send(response, 401, { ok: false, code: "unauthenticated", message: "a deploy needs HTTP basic authentication of a user with the admin action" }, { "www-authenticate": 'Basic realm="holdfast"' });
-  const refusal = await context.access.authenticateAdmin(credentials.user, credentials.password);
-  if (refusal !== null) return send(response, 401, { ok: false, code: "unauthenticated", message: refusal });
+  const refusal = await adminRefusal(context, request);
+  if (refusal !== null) return send(response, 401, { ok: false, code: "unauthenticated", message: refusal }, { "www-authenticate": 'Basic realm="holdfast"' });
   const body = await readBody(request, limits.realmDefinitionCharactersMax * 2);
   if (!body.ok) return send(response, 413, { ok: false, code: "too-large", message: body.error });
   let parsed: unknown;
@@ -73,6 +74,23 @@ async function deploy(context: AdminContext, realm: NonNullable<AdminContext["re
   send(response, statusOf(outcome), outcome);
 }
 
+/** Null when the request carries basic credentials of a user with the admin action; else why not. */
+async function adminRefusal(context: AdminContext, request: IncomingMessage): Promise<string | null> {
+  const credentials = basicCredentials(request.headers.authorization);
+  if (credentials === null) return "this needs HTTP basic authentication of a user with the admin action";
+  // Bounded: each check is an scrypt, so a flood of wrong passwords cannot take every core.
+  if (adminChecksInFlight >= adminChecksInFlightMax) return `more than ${adminChecksInFlightMax} admin logins are being checked; try again shortly`;
+  adminChecksInFlight += 1;
+  try {
+    return await context.access.authenticateAdmin(credentials.user, credentials.password);
+  } finally {
+    adminChecksInFlight -= 1;
+  }
+}
+
+const adminChecksInFlightMax = 4;
+let adminChecksInFlight = 0;
+
 function statusOf(outcome: DeployOutcome): number {
   if (outcome.ok) return outcome.dryRun || outcome.unchanged ? 200 : 201;
   return outcome.code === "invalid" ? 422 : outcome.code === "too-large" ? 413 : 409;
@@ -92,8 +110,9 @@ function readBody(request: IncomingMessage, bytesMax: number): Promise<{ ok: tru
     request.on("data", (chunk: Buffer) => {
       bytes += chunk.length;
       if (bytes > bytesMax) {
+        // Keep reading (and dropping) so the 413 answer reaches the client.
+        if (chunks.length > 0) chunks.length = 0;
         resolve({ ok: false, error: `a body of at most ${bytesMax} bytes` });
-        request.destroy();
         return;
       }
       chunks.push(chunk);

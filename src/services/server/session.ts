@@ -77,7 +77,8 @@ export class Session {
   /** The newest revision sent again to this client after a ping showed it behind. */
   private repushedRevision = 0;
   /** Answers awaited for `realm-revision` pushes, by revision number and test or not. */
-  private readonly realmWaiters = new Map<string, (answer: { status: ClientRealmStatus; detail: string }) => void>();
+  /** Several pushes of one revision may wait at once (an activation and a catch-up): all settle. */
+  private readonly realmWaiters = new Map<string, ((answer: { status: ClientRealmStatus; detail: string }) => void)[]>();
 
   constructor(
     private readonly host: SessionHost,
@@ -127,33 +128,31 @@ export class Session {
    * revision stays out of sync until it answers a later push.
    */
   offerRevision(info: RealmInfo, test: boolean): Promise<{ status: ClientRealmStatus; detail: string }> {
-    const key = `${info.number}:${test}`;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.realmWaiters.delete(key);
-        resolve({ status: "timed-out", detail: `no answer within ${limits.realmClientAnswerTimeoutMs} ms` });
-      }, limits.realmClientAnswerTimeoutMs);
-      this.realmWaiters.set(key, (answer) => {
+    // The hash too: a late answer to a refused test must not settle a test of other content.
+    const key = `${info.number}:${info.hash}:${test}`;
+    return new Promise<{ status: ClientRealmStatus; detail: string }>((resolve) => {
+      const settle = (answer: { status: ClientRealmStatus; detail: string }): void => {
         clearTimeout(timer);
+        const waiters = this.realmWaiters.get(key);
+        const remaining = waiters?.filter((waiter) => waiter !== settle) ?? [];
+        if (remaining.length === 0) this.realmWaiters.delete(key);
+        else this.realmWaiters.set(key, remaining);
         resolve(answer);
-      });
-      if (!test) {
+      };
+      const timer = setTimeout(() => settle({ status: "timed-out", detail: `no answer within ${limits.realmClientAnswerTimeoutMs} ms` }), limits.realmClientAnswerTimeoutMs);
+      if (this.closed) return settle({ status: "exception", detail: "the connection closed" });
+      this.realmWaiters.set(key, [...(this.realmWaiters.get(key) ?? []), settle]);
+      if (!test && this.realmRevision < info.number) {
         this.realmStatus = "out-of-sync";
         this.realmDetail = `revision ${info.number} sent, not yet answered`;
       }
       this.push({ type: "realm-revision", test, ...info });
-      if (this.closed) {
-        this.realmWaiters.delete(key);
-        clearTimeout(timer);
-        resolve({ status: "exception", detail: "the connection closed" });
-      }
     }).then((answer) => {
-      const settled = answer as { status: ClientRealmStatus; detail: string };
-      if (!test && settled.status === "timed-out" && this.realmRevision < info.number) {
+      if (!test && answer.status === "timed-out" && this.realmRevision < info.number) {
         this.realmStatus = "timed-out";
-        this.realmDetail = settled.detail;
+        this.realmDetail = answer.detail;
       }
-      return settled;
+      return answer;
     });
   }
 
@@ -190,14 +189,13 @@ export class Session {
   }
 
   private realmAnswered(request: Extract<SessionRequest, { type: "realm-status" }>): void {
-    if (!request.test) {
-      this.realmRevision = Math.max(this.realmRevision, request.number);
+    // An answer about an older revision than one already answered does not take its place.
+    if (!request.test && request.number >= this.realmRevision) {
+      this.realmRevision = request.number;
       this.realmStatus = request.status;
       this.realmDetail = request.detail;
     }
-    const waiter = this.realmWaiters.get(`${request.number}:${request.test}`);
-    this.realmWaiters.delete(`${request.number}:${request.test}`);
-    waiter?.({ status: request.status, detail: request.detail });
+    for (const waiter of [...(this.realmWaiters.get(`${request.number}:${request.hash}:${request.test}`) ?? [])]) waiter({ status: request.status, detail: request.detail });
   }
 
   // --- requests ----------------------------------------------------------------------------------
@@ -228,6 +226,12 @@ export class Session {
   }
 
   private dispatch(principal: Principal, request: Exclude<SessionRequest, { type: "hello" }>): void {
+    if (!this.home && this.host.realm !== null && (request.type === "bus-subscribe" || request.type === "bus-publish" || request.type === "status")) {
+      // A session opened only to reach a cluster's leader was not admitted by this server's
+      // realm role: it may make persistence requests, not use this server as its realm server.
+      const requestId = "requestId" in request ? request.requestId : 0;
+      return this.answer({ type: "error", requestId, code: "forbidden", message: `this session was opened to reach a cluster leader on ${this.host.serverName} (purpose leader): bus and status requests go to your realm server's home session` });
+    }
     switch (request.type) {
       case "publish":
         return this.publish(principal, request);
@@ -301,6 +305,16 @@ export class Session {
       this.flush();
       this.close(result.message);
       return;
+    }
+    if (home && realm !== null) {
+      // Again after the password check: the regular server may have come back meanwhile, and a
+      // backup's hand-back only reaches sessions already welcomed.
+      const admission = realm.admit(request.kind ?? "application");
+      if (!admission.admitted) {
+        this.answer({ type: "error", requestId: request.requestId, code: "not-serving", message: admission.reason, servers: admission.servers });
+        this.close(admission.reason);
+        return;
+      }
     }
     this.principal = result.value;
     this.clientName = request.client;
@@ -553,7 +567,7 @@ export class Session {
   private closedBy(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const waiter of this.realmWaiters.values()) waiter({ status: "exception", detail: "the connection closed" });
+    for (const waiters of [...this.realmWaiters.values()]) for (const waiter of [...waiters]) waiter({ status: "exception", detail: "the connection closed" });
     this.realmWaiters.clear();
     for (const subscriptionId of [...this.subscriptions.keys()]) this.unsubscribe(subscriptionId);
     this.host.bus.unsubscribeAll(this);
