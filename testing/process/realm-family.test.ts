@@ -388,6 +388,10 @@ describe("realm servers on real processes (seed 003)", () => {
       const next = definition((await family.get<{ text: string }>("p1", `/api/v1/realm/revisions/${before}`))?.text ?? family.text);
       next.users = next.users.filter((user) => user.name !== familyCredentials.user);
       const text = stringify(next);
+      // The dry run shows every server's clients' answers, and changes nothing.
+      const dryRun = await family.deploy("p1", { text, dryRun: true });
+      const dryRunSat1 = (dryRun.body.servers as { server: string; test: string | null; clients: { client: string; status: string }[] }[]).find((server) => server.server === "sat1");
+      expect(dryRunSat1).toMatchObject({ test: "answered", clients: [{ client: "on-satellite", status: "needs-restart" }] });
       const refused = await family.deploy("p1", { text });
       expect(refused.status).toBe(409);
       expect(refused.body.code).toBe("test-failed");
