@@ -117,7 +117,7 @@ interface DeployOutcomeJson {
   unchanged?: boolean;
   revision?: { number: number; hash: string };
   diff?: { added: number; removed: number; lines: string[] };
-  servers?: { server: string; role: string; link: string; revision: number | null }[];
+  servers?: { server: string; role: string; link: string; revision: number | null; test?: string | null; clients?: { clientId: string; user: string; app: string; status: string; detail: string }[] }[];
   clients?: { clientId: string; user: string; app: string; status: string; detail: string }[];
   backupHolds?: boolean | null;
 }
@@ -136,8 +136,15 @@ function deployReport(outcome: DeployOutcomeJson): string {
     out.push(`diff: +${outcome.diff.added} -${outcome.diff.removed} lines`);
     out.push(...outcome.diff.lines.map((line) => `  ${line}`));
   }
-  if (outcome.servers && outcome.servers.length > 0) out.push(`affiliated servers: ${outcome.servers.map((server) => `${server.server} (${server.role}) link ${server.link}, revision ${server.revision ?? "-"}`).join("; ")}`);
-  if (outcome.clients) out.push(`clients: ${outcome.clients.length}${outcome.clients.length === 0 ? "" : `: ${outcome.clients.map((client) => `${client.clientId} (${client.user}/${client.app}) ${client.status}${client.detail ? ` (${client.detail})` : ""}`).join("; ")}`}`);
+  const clientList = (clients: NonNullable<DeployOutcomeJson["clients"]>): string => `${clients.length}${clients.length === 0 ? "" : `: ${clients.map((client) => `${client.clientId} (${client.user}/${client.app}) ${client.status}${client.detail ? ` (${client.detail})` : ""}`).join("; ")}`}`;
+  if (outcome.servers && outcome.servers.length > 0) {
+    out.push("affiliated servers:");
+    for (const server of outcome.servers) {
+      const test = server.test === "answered" ? `; clients ${clientList(server.clients ?? [])}` : server.test ? `; test: ${server.test}` : "";
+      out.push(`  ${server.server} (${server.role}) link ${server.link}, revision ${server.revision ?? "-"}${test}`);
+    }
+  }
+  if (outcome.clients) out.push(`clients: ${clientList(outcome.clients)}`);
   return `${out.join("\n")}\n`;
 }
 

@@ -141,6 +141,15 @@ export const limits = {
   realmTickMs: 100,
   /** A deploy's test and activation wait this long for each client's answer ("timed out" after). */
   realmClientAnswerTimeoutMs: 3000,
+  /**
+   * A deploy's test waits this long for each affiliated server's clients (it asks its own for
+   * up to realmClientAnswerTimeoutMs, then answers over the link).
+   */
+  realmTestTimeoutMs: 4000,
+  /** Deploy tests waiting for answers on one server at once (deploys run one at a time). */
+  realmTestsPendingMax: 16,
+  /** Client answers one server sends in one test answer (as many as it may have sessions). */
+  realmTestClientsMax: 4096,
   /** A deploy waits this long for the primary's backup to hold the new revision before answering. */
   realmBackupAckWaitMs: 3000,
   /** A client gives a realm server at least this long to welcome it (scrypt at the first login). */

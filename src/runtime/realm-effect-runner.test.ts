@@ -25,6 +25,8 @@ function backupWithDisk(storeError?: Error): { node: RealmServiceNode; runner: R
     activate: (revision) => done.push(`activate ${revision.number}`),
     answerDeploy: (requestId) => done.push(`answer ${requestId}`),
     handBackClients: (to) => done.push(`hand back to ${to}`),
+    testClients: (from, requestId) => done.push(`test clients ${requestId} from ${from}`),
+    answerTest: (requestId) => done.push(`test answer ${requestId}`),
     log: () => undefined,
     stopped: (reason) => done.push(`stopped: ${reason}`),
   };
@@ -73,6 +75,8 @@ describe("the realm effect runner", () => {
       activate: () => undefined,
       answerDeploy: () => undefined,
       handBackClients: () => undefined,
+      testClients: () => undefined,
+      answerTest: () => undefined,
       log: () => undefined,
       stopped: (reason) => done.push(reason),
     };

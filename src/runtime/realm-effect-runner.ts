@@ -1,6 +1,6 @@
 import { assert, unreachable } from "../kernel/assert.js";
 import { limits } from "../kernel/limits.js";
-import type { DeployAnswer, RealmEffect } from "../protocols/realm/effects.js";
+import type { DeployAnswer, RealmEffect, ServerTestAnswer } from "../protocols/realm/effects.js";
 import type { RealmMessage, Revision } from "../protocols/realm/messages.js";
 
 /** What a server gives its realm service to act with; the runner calls these in effect order. */
@@ -13,6 +13,9 @@ export interface RealmPorts {
   activate(revision: Revision): void;
   answerDeploy(requestId: number, answer: DeployAnswer): void;
   handBackClients(to: string): void;
+  /** Ask this server's clients about `revision`; answer with the `clients-tested` input. */
+  testClients(from: string, requestId: number, revision: Revision): void;
+  answerTest(requestId: number, servers: readonly ServerTestAnswer[]): void;
   log(level: "info" | "warn", text: string): void;
   /**
    * The store failed or stalled: what came after it promised the revision was kept, so none of
@@ -85,6 +88,10 @@ export class RealmEffectRunner {
         return ports.activate(effect.revision);
       case "deploy-answer":
         return ports.answerDeploy(effect.requestId, effect.answer);
+      case "test-clients":
+        return ports.testClients(effect.from, effect.requestId, effect.revision);
+      case "test-answer":
+        return ports.answerTest(effect.requestId, effect.servers);
       case "hand-back-clients":
         return ports.handBackClients(effect.to);
       case "log":

@@ -14,6 +14,15 @@ const message: fc.Arbitrary<RealmMessage> = fc.oneof(
   fc.record({ type: fc.constant("revision-ack" as const), number: fc.integer({ min: 1 }) }),
   fc.record({ type: fc.constant("revision-refused" as const), number: fc.integer({ min: 1 }), reason }),
   fc.record({ type: fc.constant("refused" as const), reason }),
+  fc.record({ type: fc.constant("revision-test" as const), requestId: fc.nat(), revision: fc.record({ number: fc.integer({ min: 1, max: 2 ** 40 }), hash: fc.stringMatching(/^[0-9a-f]{16}$/), text: fc.string({ maxLength: 500 }) }) }),
+  fc.record({
+    type: fc.constant("revision-test-answer" as const),
+    requestId: fc.nat(),
+    clients: fc.array(
+      fc.record({ clientId: name, client: fc.string({ maxLength: 30 }), user: name, app: name, status: fc.constantFrom("running" as const, "needs-restart" as const, "exception" as const, "timed-out" as const, "out-of-sync" as const), detail: reason }),
+      { maxLength: 5 },
+    ),
+  }),
 );
 
 const raw = new Packr({ useRecords: false });
@@ -39,6 +48,16 @@ describe("realm codec", () => {
     expect(decodeRealmMessage(raw.pack({ type: "toString" }))).toMatchObject({ ok: false, error: expect.stringMatching(/^unknown realm message type/) });
     expect(decodeRealmMessage(new Uint8Array([0xd9]))).toMatchObject({ ok: false, error: expect.stringMatching(/^not msgpack/) });
     expect(decodeRealmMessage(raw.pack("hello"))).toEqual({ ok: false, error: "expected a map with a `type` field" });
+  });
+
+  it("checks every field of a deploy test's answer", () => {
+    const client = { clientId: "c1", client: "orders", user: "alice", app: "shop", status: "running", detail: "" };
+    expect(decodeRealmMessage(raw.pack({ type: "revision-test-answer", requestId: 1, clients: [{ ...client, status: "fine" }] }))).toMatchObject({ ok: false, error: expect.stringMatching(/^revision-test-answer\.clients: expected/) });
+    expect(decodeRealmMessage(raw.pack({ type: "revision-test-answer", requestId: 1, clients: [{ ...client, user: 3 }] }))).toMatchObject({ ok: false, error: expect.stringMatching(/^revision-test-answer\.clients/) });
+    expect(decodeRealmMessage(raw.pack({ type: "revision-test-answer", requestId: -1, clients: [] }))).toMatchObject({ ok: false, error: expect.stringMatching(/^revision-test-answer\.requestId/) });
+    expect(decodeRealmMessage(raw.pack({ type: "revision-test", requestId: 1, revision: { number: 0, hash: "h", text: "" } }))).toMatchObject({ ok: false, error: expect.stringMatching(/^revision-test\.revision/) });
+    const long = decodeRealmMessage(encodeRealmMessage({ type: "revision-test-answer", requestId: 1, clients: [{ ...client, status: "exception", detail: "x".repeat(5000) }] }));
+    expect(long.ok && long.message.type === "revision-test-answer" ? long.message.clients[0]?.detail.length : 0).toBe(1024);
   });
 
   it("drops fields it does not know rather than passing them on", () => {

@@ -1,7 +1,7 @@
 import { Packr } from "msgpackr";
 import { limits } from "../kernel/limits.js";
 import type { RealmRole } from "../protocols/realm/family.js";
-import type { RealmMessage, ServerState } from "../protocols/realm/messages.js";
+import type { ClientTestAnswer, ClientTestStatus, RealmMessage, ServerState } from "../protocols/realm/messages.js";
 
 /**
  * Messages between affiliated realm servers (protocols/realm/messages.ts), one msgpack map per
@@ -18,9 +18,16 @@ const hashLengthMax = 128;
 export function encodeRealmMessage(message: RealmMessage): Uint8Array {
   // A reason is for people: cut rather than refuse, so a long one still tells them something.
   if ((message.type === "refused" || message.type === "revision-refused") && message.reason.length > limits.realmReasonLengthMax) {
-    return packr.pack({ ...message, reason: `${message.reason.slice(0, limits.realmReasonLengthMax - 1)}…` });
+    return packr.pack({ ...message, reason: cut(message.reason) });
+  }
+  if (message.type === "revision-test-answer") {
+    return packr.pack({ ...message, clients: message.clients.slice(0, limits.realmTestClientsMax).map((client) => (client.detail.length > limits.realmReasonLengthMax ? { ...client, detail: cut(client.detail) } : client)) });
   }
   return packr.pack(message);
+}
+
+function cut(reason: string): string {
+  return `${reason.slice(0, limits.realmReasonLengthMax - 1)}…`;
 }
 
 export type DecodedRealmMessage = { readonly ok: true; readonly message: RealmMessage } | { readonly ok: false; readonly error: string };
@@ -43,11 +50,27 @@ function isRevision(value: unknown): boolean {
   return isInt(revision.number, 1) && isText(revision.hash, hashLengthMax) && typeof revision.text === "string" && revision.text.length <= limits.realmDefinitionCharactersMax;
 }
 
+const clientStatuses: readonly ClientTestStatus[] = ["running", "needs-restart", "exception", "timed-out", "out-of-sync"];
+
+/** A client's names may be empty (a client that gave none); bounded like server names. */
+const isName = (value: unknown): value is string => typeof value === "string" && value.length <= nameLengthMax;
+
+function isClientAnswer(value: unknown): value is ClientTestAnswer {
+  if (typeof value !== "object" || value === null) return false;
+  const client = value as Record<string, unknown>;
+  return isName(client.clientId) && isName(client.client) && isName(client.user) && isName(client.app) && clientStatuses.includes(client.status as ClientTestStatus) && isReason(client.detail);
+}
+
+const isClientAnswers = (value: unknown): boolean => Array.isArray(value) && value.length <= limits.realmTestClientsMax && value.every(isClientAnswer);
+
 type FieldCheck = readonly [field: string, ok: (value: unknown) => boolean, expected: string];
 
 const state: FieldCheck = ["state", isState, "{ revision: integer >= 0, serving: boolean, accepting: boolean }"];
 const number: FieldCheck = ["number", (v) => isInt(v, 1), "a revision number >= 1"];
 const reason: FieldCheck = ["reason", isReason, `a reason of at most ${limits.realmReasonLengthMax} characters`];
+
+const requestId: FieldCheck = ["requestId", (v) => isInt(v, 0), "a request id >= 0"];
+const revisionField: FieldCheck = ["revision", isRevision, `{ number >= 1, hash, text of at most ${limits.realmDefinitionCharactersMax} characters }`];
 
 const checks: Record<RealmMessage["type"], readonly FieldCheck[]> = {
   hello: [
@@ -56,9 +79,14 @@ const checks: Record<RealmMessage["type"], readonly FieldCheck[]> = {
     state,
   ],
   heartbeat: [state],
-  revision: [["revision", isRevision, `{ number >= 1, hash, text of at most ${limits.realmDefinitionCharactersMax} characters }`]],
+  revision: [revisionField],
   "revision-ack": [number],
   "revision-refused": [number, reason],
+  "revision-test": [requestId, revisionField],
+  "revision-test-answer": [
+    requestId,
+    ["clients", isClientAnswers, `at most ${limits.realmTestClientsMax} of { clientId, client, user, app: names of at most ${nameLengthMax} characters, status: one of ${clientStatuses.join(", ")}, detail: at most ${limits.realmReasonLengthMax} characters }`],
+  ],
   refused: [reason],
 };
 
@@ -94,6 +122,14 @@ function pick(message: RealmMessage): RealmMessage {
       return { type: "revision-ack", number: message.number };
     case "revision-refused":
       return { type: "revision-refused", number: message.number, reason: message.reason };
+    case "revision-test":
+      return { type: "revision-test", requestId: message.requestId, revision: { number: message.revision.number, hash: message.revision.hash, text: message.revision.text } };
+    case "revision-test-answer":
+      return {
+        type: "revision-test-answer",
+        requestId: message.requestId,
+        clients: message.clients.map((client) => ({ clientId: client.clientId, client: client.client, user: client.user, app: client.app, status: client.status, detail: client.detail })),
+      };
     case "refused":
       return { type: "refused", reason: message.reason };
   }

@@ -388,6 +388,51 @@ describe("realm servers on real processes (seed 003)", () => {
     }
   }, 60_000);
 
+  it("tests the clients of a satellite too: one on sat1 that cannot take the definition stops the primary's deploy unless forced, and sat1 then reports it as needing a restart", async () => {
+    await family.waitForRevision(await currentRevision(), undefined, 30_000);
+    const client = await connect({ servers: [family.clientAddress("sat1")], ...familyCredentials, clientName: "on-satellite" });
+    try {
+      expect(((await client.status()) as { server: string }).server).toBe("sat1");
+      const onSatellite = (await clientsOf("sat1")).find((report) => report.client === "on-satellite");
+      expect(onSatellite).toBeDefined();
+      const before = await currentRevision();
+      const next = definition((await family.get<{ text: string }>("p1", `/api/v1/realm/revisions/${before}`))?.text ?? family.text);
+      next.users = next.users.filter((user) => user.name !== familyCredentials.user);
+      const text = stringify(next);
+      // The dry run shows every server's clients' answers, and changes nothing.
+      const dryRun = await family.deploy("p1", { text, dryRun: true });
+      const dryRunSat1 = (dryRun.body.servers as { server: string; test: string | null; clients: { client: string; status: string }[] }[]).find((server) => server.server === "sat1");
+      expect(dryRunSat1).toMatchObject({ test: "answered", clients: [{ client: "on-satellite", status: "needs-restart" }] });
+      const refused = await family.deploy("p1", { text });
+      expect(refused.status).toBe(409);
+      expect(refused.body.code).toBe("test-failed");
+      expect(String(refused.body.message)).toContain(`${onSatellite?.clientId ?? "?"} (${familyCredentials.user}/${familyCredentials.app}) on sat1: needs-restart, user ${familyCredentials.user} is not in the new definition`);
+      const sat1 = (refused.body.servers as { server: string; test: string | null; clients: { client: string; status: string }[] }[]).find((server) => server.server === "sat1");
+      expect(sat1).toMatchObject({ test: "answered", clients: [{ client: "on-satellite", status: "needs-restart" }] });
+      expect(await currentRevision()).toBe(before);
+
+      const forced = await family.deploy("p1", { text, force: true });
+      expect(forced.status).toBe(201);
+      const deployed = (forced.body.revision as { number: number }).number;
+      // sat1 takes the revision after the primary answered; its clients answer as it activates.
+      const deadline = Date.now() + 10_000;
+      let report: ClientRealmReport | undefined;
+      while (Date.now() < deadline) {
+        report = (await clientsOf("sat1")).find((candidate) => candidate.client === "on-satellite");
+        if (report?.status === "needs-restart") break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(report).toMatchObject({ status: "needs-restart", revision: expect.any(Number) as unknown });
+      expect((await family.realmStatus("sat1"))?.revision?.number).toBe(deployed);
+    } finally {
+      client.close();
+    }
+    // Roll back, so the clients of the next step may connect as that user again.
+    const rollback = await family.deploy("p1", { revision: 1 });
+    expect(rollback.status).toBe(201);
+    await family.waitForRevision(await currentRevision());
+  }, 30_000);
+
   it("kill -9 of the primary while clients publish: clients move to the backup at once, and back to the primary once it restarts", async () => {
     await family.waitForRevision(await currentRevision(), undefined, 30_000);
     const events: { at: number; client: number; event: ConnectionEvent }[] = [];

@@ -1,4 +1,4 @@
-import type { RealmMessage } from "./messages.js";
+import type { ClientTestAnswer, RealmMessage, Revision } from "./messages.js";
 
 /** What the driver hands the realm service; time arrives beside each input as `nowMs`. */
 export type RealmInput =
@@ -19,4 +19,12 @@ export type RealmInput =
    * An administrator deploys a definition that the driver has already validated (src/realm);
    * `hash` is of `text`. Answered by one `deploy-answer` effect with the same `requestId`.
    */
-  | { readonly type: "deploy"; readonly requestId: number; readonly text: string; readonly hash: string };
+  | { readonly type: "deploy"; readonly requestId: number; readonly text: string; readonly hash: string }
+  /**
+   * A deploy's test (on the primary): ask every downstream server whose link is up whether its
+   * clients could take `revision`. Answered by one `test-answer` effect with the same
+   * `requestId`, once every asked server answered, its link went down, or testTimeoutMs passed.
+   */
+  | { readonly type: "test"; readonly requestId: number; readonly revision: Revision }
+  /** The driver's answer to a `test-clients` effect: its clients' answers go back to `to`. */
+  | { readonly type: "clients-tested"; readonly to: string; readonly requestId: number; readonly clients: readonly ClientTestAnswer[] };

@@ -3,6 +3,7 @@ import { describeRole } from "./family.js";
 import type { RealmMessage } from "./messages.js";
 import type { Link, RealmNodeState } from "./node-state.js";
 import { outOfSyncReason } from "./revisions.js";
+import { testLinkDown } from "./revision-tests.js";
 
 /**
  * Connections between affiliated servers: who dials (seed 003's table), the hello that checks
@@ -137,6 +138,7 @@ function linkDown(node: RealmNodeState, link: Link, reason: string): void {
   link.peerState = null;
   link.pushInFlight = null;
   if (wasUp) node.log("warn", `${node.self}: link with ${link.peer} (${describeRole(link.peerRole)}) is down: ${reason}`);
+  testLinkDown(node, link.peer);
   if (!link.dialer) return;
   link.redialAtMs = node.nowMs + link.redialDelayMs;
   link.redialDelayMs = Math.min(node.options.reconnectDelayMaxMs, link.redialDelayMs * 2);

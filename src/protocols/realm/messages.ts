@@ -32,6 +32,22 @@ export interface ServerState {
   readonly accepting: boolean;
 }
 
+/** How one client answered a deploy's test (the statuses of `holdfast admin clients`). */
+export type ClientTestStatus = "running" | "needs-restart" | "exception" | "timed-out" | "out-of-sync";
+
+/**
+ * One client's answer to a deploy's test, as data between servers. Counts and lengths are
+ * bounded (kernel/limits.ts: realmTestClientsMax, realmReasonLengthMax for `detail`).
+ */
+export interface ClientTestAnswer {
+  readonly clientId: string;
+  readonly client: string;
+  readonly user: string;
+  readonly app: string;
+  readonly status: ClientTestStatus;
+  readonly detail: string;
+}
+
 /** Messages between affiliated realm servers, over one connection per pair (FIFO). */
 export type RealmMessage =
   /** First message each way: who I am (checked against the receiver's family) and my state. */
@@ -42,5 +58,11 @@ export type RealmMessage =
   /** The receiver holds revision `number` durably (or a newer one). */
   | { readonly type: "revision-ack"; readonly number: number }
   | { readonly type: "revision-refused"; readonly number: number; readonly reason: string }
+  /**
+   * From upstream: could your clients take this revision? Nothing is stored or activated; the
+   * receiver asks its own clients and answers with `revision-test-answer` of the same id.
+   */
+  | { readonly type: "revision-test"; readonly requestId: number; readonly revision: Revision }
+  | { readonly type: "revision-test-answer"; readonly requestId: number; readonly clients: readonly ClientTestAnswer[] }
   /** The connection itself is refused (not in the family's table); the sender closes it. */
   | { readonly type: "refused"; readonly reason: string };

@@ -1,5 +1,5 @@
 import { assert } from "../../kernel/assert.js";
-import type { RealmEffect } from "./effects.js";
+import type { RealmEffect, ServerTestAnswer } from "./effects.js";
 import { Family, type RealmRole } from "./family.js";
 import type { RealmMessage, Revision, ServerState } from "./messages.js";
 import type { RealmServiceOptions } from "./options.js";
@@ -36,6 +36,14 @@ export interface Link {
   pushInFlight: number | null;
 }
 
+/** A deploy's test this server sent down and waits on (revision-tests.ts). */
+export interface PendingTest {
+  readonly requestId: number;
+  readonly deadlineMs: number;
+  /** Every downstream server, in the family's order: its answer, or null while awaited. */
+  readonly answers: Map<string, ServerTestAnswer | null>;
+}
+
 /** Everything one server's realm service knows. The functions beside this file change it. */
 export class RealmNodeState {
   nowMs: number;
@@ -46,6 +54,8 @@ export class RealmNodeState {
   newest: Revision | null;
   readonly links = new Map<string, Link>();
   effects: RealmEffect[] = [];
+  /** Tests awaiting answers, by request id; at most realmTestsPendingMax (asserted). */
+  readonly tests = new Map<number, PendingTest>();
   /** The state last sent to peers; a change is announced at once, not at the next heartbeat. */
   announced: ServerState | null = null;
   /** Whether clients were accepted after the previous step (to log and hand back on change). */

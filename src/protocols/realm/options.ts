@@ -13,6 +13,12 @@ export interface RealmServiceOptions {
   readonly heartbeatTimeoutMs: number;
   readonly reconnectDelayMinMs: number;
   readonly reconnectDelayMaxMs: number;
+  /**
+   * A deploy's test waits this long for each downstream server's answer; a little longer than
+   * a server waits for its own clients (realmClientAnswerTimeoutMs), so a slow client is seen
+   * as that client timing out, not its server.
+   */
+  readonly testTimeoutMs: number;
   /** A deployed definition larger than this is refused (the file limit, realm/load.ts). */
   readonly definitionCharactersMax: number;
 }
@@ -26,6 +32,7 @@ export function realmServiceOptions(
     heartbeatTimeoutMs: limits.realmHeartbeatTimeoutMs,
     reconnectDelayMinMs: limits.realmReconnectDelayMinMs,
     reconnectDelayMaxMs: limits.realmReconnectDelayMaxMs,
+    testTimeoutMs: limits.realmTestTimeoutMs,
     definitionCharactersMax: limits.realmDefinitionCharactersMax,
     ...overrides,
     ...required,

@@ -7,6 +7,7 @@ import { announceState, connected, disconnected, heard, receiveHeartbeat, receiv
 import type { RealmMessage, Revision, RevisionId } from "./messages.js";
 import { RealmNodeState, type LinkState } from "./node-state.js";
 import type { RealmServiceOptions } from "./options.js";
+import { clientsTested, receiveRevisionTest, receiveTestAnswer, startTest, tickTests } from "./revision-tests.js";
 import { deploy, pushRevisions, receiveAck, receiveRevision, receiveRevisionRefused } from "./revisions.js";
 
 export interface RealmLinkStatus {
@@ -50,6 +51,7 @@ export class RealmServiceNode {
     switch (input.type) {
       case "tick":
         tickLinks(node);
+        tickTests(node);
         break;
       case "connected":
         connected(node, input.peer, input.inbound);
@@ -62,6 +64,12 @@ export class RealmServiceNode {
         break;
       case "deploy":
         deploy(node, input);
+        break;
+      case "test":
+        startTest(node, input.requestId, input.revision);
+        break;
+      case "clients-tested":
+        clientsTested(node, input.to, input.requestId, input.clients);
         break;
       default:
         unreachable(input);
@@ -88,6 +96,10 @@ export class RealmServiceNode {
         return receiveAck(node, link, message.number);
       case "revision-refused":
         return receiveRevisionRefused(node, link, message.number, message.reason);
+      case "revision-test":
+        return receiveRevisionTest(node, link, message.requestId, message.revision);
+      case "revision-test-answer":
+        return receiveTestAnswer(node, link, message.requestId, message.clients);
       case "refused":
         return receiveRefused(node, link, message.reason);
       default:

@@ -1,4 +1,6 @@
 import { limits } from "../../kernel/limits.js";
+import type { ServerTestAnswer } from "../../protocols/realm/effects.js";
+import type { ClientTestAnswer } from "../../protocols/realm/messages.js";
 import type { RealmLinkStatus } from "../../protocols/realm/realm-service-node.js";
 import { diffDefinitions, type DefinitionDiff } from "../../realm/diff.js";
 import { parseRealmDefinition } from "../../realm/load.js";
@@ -22,6 +24,14 @@ export interface AffiliatedServerCheck {
   readonly role: string;
   readonly link: string;
   readonly revision: number | null;
+  /**
+   * How it answered the deploy's test (null: not asked; the primary's upstream side only asks
+   * servers it gives revisions to). `unreachable` and `timed-out` do not block a deploy (seed
+   * 003: a server away catches up when it is back).
+   */
+  readonly test: ServerTestAnswer["outcome"] | null;
+  /** Its clients' answers to the test (none unless `answered`). */
+  readonly clients: readonly ClientTestAnswer[];
 }
 
 export type DeployOutcome =
@@ -33,7 +43,7 @@ export type DeployOutcome =
       readonly unchanged: boolean;
       readonly diff: DefinitionDiff;
       readonly servers: readonly AffiliatedServerCheck[];
-      /** Each client's answer: to the test (dry run) or to the activation. */
+      /** Each of the primary's own clients' answer: to the test (dry run) or to the activation. */
       readonly clients: readonly ClientAnswer[];
       /** Whether the primary's backup holds the revision (null: no backup, or a dry run). */
       readonly backupHolds: boolean | null;
@@ -47,7 +57,10 @@ export type DeployOutcome =
       readonly errors?: readonly string[];
       readonly primary?: string;
       readonly diff?: DefinitionDiff;
+      /** For `test-failed`: the primary's own clients' answers. */
       readonly clients?: readonly ClientAnswer[];
+      /** For `test-failed`: every affiliated server with its clients' answers. */
+      readonly servers?: readonly AffiliatedServerCheck[];
     };
 
 /**
@@ -88,26 +101,30 @@ export class Deployment {
     const next = { number: unchanged && newest !== null ? newest.number : (newest?.number ?? 0) + 1, hash };
     const before = this.current();
     const verdict = (session: Session): string | null => clientVerdict(before, parsed.realm, session);
-    const servers = this.service.status().links.map(serverCheck);
-    if (unchanged) return { ok: true, dryRun: request.dryRun, revision: next, unchanged, diff, servers, clients: [], backupHolds: null };
+    if (unchanged) return { ok: true, dryRun: request.dryRun, revision: next, unchanged, diff, servers: this.servers([]), clients: [], backupHolds: null };
 
-    const tested = await this.clients.test(next, verdict);
-    const failed = tested.filter((answer) => answer.status !== "running");
+    // Issue 5: every connected client, here and on every affiliated server that is up, is asked.
+    const [tested, remote] = await Promise.all([this.clients.test(next, verdict), this.service.test({ ...next, text: request.text })]);
+    const servers = this.servers(remote);
+    const self = this.service.status().server;
+    const failed = [...tested.map((answer) => ({ server: self, answer })), ...remote.flatMap((server) => server.clients.map((answer) => ({ server: server.server, answer })))].filter(({ answer }) => answer.status !== "running");
+    const clientCount = tested.length + remote.reduce((sum, server) => sum + server.clients.length, 0);
     if (request.dryRun) return { ok: true, dryRun: true, revision: next, unchanged, diff, servers, clients: tested, backupHolds: null };
     if (failed.length > 0 && !request.force) {
       return {
         ok: false,
         code: "test-failed",
-        message: `${failed.length} of ${tested.length} clients cannot take the definition (${failed.map((answer) => `${answer.clientId} (${answer.user}/${answer.app}): ${answer.status}${answer.detail === "" ? "" : `, ${answer.detail}`}`).join("; ")}); nothing changed. Deploy with force to go ahead: those clients are then left needing a restart`,
+        message: `${failed.length} of ${clientCount} clients cannot take the definition (${failed.map(({ server, answer }) => `${answer.clientId} (${answer.user}/${answer.app}) on ${server}: ${answer.status}${answer.detail === "" ? "" : `, ${answer.detail}`}`).join("; ")}); nothing changed. Deploy with force to go ahead: those clients are then left needing a restart`,
         diff,
         clients: tested,
+        servers,
       };
     }
 
     const answer = await this.service.deploy(request.text);
     if (!answer.ok) return { ok: false, code: answer.code, message: answer.reason, diff };
     const clients = await this.activated(answer.revision.number);
-    return { ok: true, dryRun: false, revision: answer.revision, unchanged: answer.unchanged, diff, servers: this.service.status().links.map(serverCheck), clients, backupHolds: await this.backupHolds(answer.revision.number) };
+    return { ok: true, dryRun: false, revision: answer.revision, unchanged: answer.unchanged, diff, servers: this.servers(remote), clients, backupHolds: await this.backupHolds(answer.revision.number) };
   }
 
   /** Waits (bounded) until the primary's backup says it holds `number`. */
@@ -121,10 +138,15 @@ export class Deployment {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
+
+  /** Every affiliated server as its link shows it now, with its part of the test (if asked). */
+  private servers(tested: readonly ServerTestAnswer[]): AffiliatedServerCheck[] {
+    return this.service.status().links.map((link) => serverCheck(link, tested.find((answer) => answer.server === link.peer)));
+  }
 }
 
-function serverCheck(link: RealmLinkStatus): AffiliatedServerCheck {
-  return { server: link.peer, role: link.peerRole, link: link.state, revision: link.peerRevision };
+function serverCheck(link: RealmLinkStatus, tested: ServerTestAnswer | undefined): AffiliatedServerCheck {
+  return { server: link.peer, role: link.peerRole, link: link.state, revision: link.peerRevision, test: tested?.outcome ?? null, clients: tested?.clients ?? [] };
 }
 
 /**

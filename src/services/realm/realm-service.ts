@@ -4,9 +4,9 @@ import { NodeFileSystem } from "../../adapters/node/file-system.js";
 import type { Logger } from "../../adapters/node/logger.js";
 import { limits } from "../../kernel/limits.js";
 import type { Admission, ClientKind, WriteAdmission } from "../../protocols/realm/admission.js";
-import type { DeployAnswer } from "../../protocols/realm/effects.js";
+import type { DeployAnswer, ServerTestAnswer } from "../../protocols/realm/effects.js";
 import type { RealmInput } from "../../protocols/realm/inputs.js";
-import type { Revision, RevisionId } from "../../protocols/realm/messages.js";
+import type { ClientTestAnswer, Revision, RevisionId } from "../../protocols/realm/messages.js";
 import { realmServiceOptions } from "../../protocols/realm/options.js";
 import { RealmServiceNode, type RealmServiceStatus } from "../../protocols/realm/realm-service-node.js";
 import { realmFamily } from "../../realm/family.js";
@@ -34,6 +34,11 @@ export interface RealmServiceStartOptions {
   readonly onActivate: (revision: Revision, realm: RealmDefinition) => void;
   /** A backup's regular server serves again: send its clients back to it. */
   readonly onHandBack: (to: string) => void;
+  /**
+   * A deploy's test from upstream: could this server's clients take `revision`? Resolves with
+   * each client's answer (bounded by realmClientAnswerTimeoutMs per client).
+   */
+  readonly onTestClients: (revision: Revision) => Promise<readonly ClientTestAnswer[]>;
 }
 
 /** The realm secret: HOLDFAST_REALM_SECRET, else realmServices.secret. */
@@ -56,6 +61,7 @@ export class RealmService {
   private readonly ticker: NodeJS.Timeout;
   private nextRequestId = 1;
   private readonly deploys = new Map<number, (answer: DeployAnswer) => void>();
+  private readonly tests = new Map<number, (servers: readonly ServerTestAnswer[]) => void>();
   private stoppedReason: string | null = null;
   private bootstrapping = false;
 
@@ -82,6 +88,12 @@ export class RealmService {
         resolve?.(answer);
       },
       handBackClients: (to) => options.onHandBack(to),
+      testClients: (from, requestId, revision) => this.testClients(from, requestId, revision),
+      answerTest: (requestId, servers) => {
+        const resolve = this.tests.get(requestId);
+        this.tests.delete(requestId);
+        resolve?.(servers);
+      },
       log: (level, text) => options.log[level](`realm: ${text}`),
       stopped: (reason) => this.stop(reason),
     });
@@ -139,6 +151,25 @@ export class RealmService {
     return answer;
   }
 
+  /**
+   * A deploy's test down the family: every downstream server whose link is up asks its own
+   * clients. Resolves with one entry per downstream server (protocols/realm/revision-tests.ts).
+   */
+  test(revision: Revision): Promise<readonly ServerTestAnswer[]> {
+    if (this.stoppedReason !== null) return Promise.resolve([]);
+    const requestId = this.nextRequestId++;
+    const answer = new Promise<readonly ServerTestAnswer[]>((resolve) => this.tests.set(requestId, resolve));
+    this.input({ type: "test", requestId, revision });
+    return answer;
+  }
+
+  private testClients(from: string, requestId: number, revision: Revision): void {
+    this.options.onTestClients(revision).then(
+      (clients) => this.input({ type: "clients-tested", to: from, requestId, clients }),
+      (error: unknown) => this.options.log.error(`realm: testing clients for ${from} failed: ${(error as Error).message}`),
+    );
+  }
+
   stop(reason = "server stopping"): void {
     if (this.stoppedReason !== null) return;
     this.stoppedReason = reason;
@@ -146,6 +177,8 @@ export class RealmService {
     this.links?.stop();
     for (const resolve of this.deploys.values()) resolve({ ok: false, code: "not-primary", reason: `the realm service stopped: ${reason}` });
     this.deploys.clear();
+    for (const resolve of this.tests.values()) resolve([]);
+    this.tests.clear();
     if (reason !== "server stopping") this.options.log.error(`realm: the realm service stopped: ${reason}`);
   }
 

@@ -92,6 +92,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (changes.length > 0) log.warn(`realm: revision ${revision.number} changes ${changes.join(", ")}: that part takes effect when ${name} restarts`);
     if (realmClients !== null) activations.set(revision.number, realmClients.activate(revision, (session) => clientVerdict(before, next, session)));
   };
+  // A deploy's test from upstream: the same check the primary makes of its own clients, of this
+  // server's definition now against the revision's.
+  const testClients = async (revision: Revision): Promise<readonly ClientAnswer[]> => {
+    if (realmClients === null) return [];
+    const parsed = parseRealmDefinition(revision.text, `revision ${revision.number}`);
+    const before = realm;
+    if (!parsed.ok) {
+      const detail = `revision ${revision.number} does not load on ${name} (${parsed.errors.length} errors)`;
+      return realmClients.reports().map((report) => ({ clientId: report.clientId, client: report.client, user: report.user, app: report.app, status: "exception" as const, detail }));
+    }
+    return realmClients.test(revision, (session) => clientVerdict(before, parsed.realm, session));
+  };
   const realmService =
     definition.realmService === undefined
       ? null
@@ -103,6 +115,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           log,
           onActivate: activate,
           onHandBack: (to) => realmClients?.handBack(to),
+          onTestClients: (revision) => testClients(revision),
         });
   const stored = realmService?.newest ?? null;
   if (stored !== null) {

@@ -12,7 +12,7 @@ const { values } = parseArgs({ options: { seeds: { type: "string" }, from: { typ
 
 if (values.seed !== undefined) {
   const result = runRealmSeed({ seed: Number(values.seed), safetyMs, echo: (line) => console.log(line) });
-  console.log(`deploys ok ${result.deploys.ok}, refused ${result.deploys.refused}; failover checks ${result.failoverChecks}`);
+  console.log(`deploys ok ${result.deploys.ok}, refused ${result.deploys.refused}; failover checks ${result.failoverChecks}; test checks ${result.testChecks}`);
   for (const violation of result.violations) console.log(`VIOLATION ${violation.checker} at ${violation.atMs} ms: ${violation.detail}`);
   process.exitCode = result.violations.length > 0 ? 1 : 0;
 } else {

@@ -1,3 +1,4 @@
+import { limits } from "../../../src/kernel/limits.js";
 import type { FamilyMember } from "../../../src/protocols/realm/family.js";
 import { familyMembers } from "../../../src/protocols/realm/testdata/family.js";
 import { checkSettled, RealmSafetyChecker, type Violation } from "./realm-checkers.js";
@@ -17,6 +18,8 @@ export interface RealmRunResult {
   readonly trace: readonly string[];
   readonly deploys: { readonly ok: number; readonly refused: number };
   readonly failoverChecks: number;
+  /** Deploy tests started on the primary and checked for their answer. */
+  readonly testChecks: number;
 }
 
 const heartbeatTimeoutMs = 3000;
@@ -44,6 +47,7 @@ export function runRealmSeed(options: RealmRunOptions): RealmRunResult {
   const names = family.map((member) => member.name);
   const deploys = { ok: 0, refused: 0 };
   let failoverChecks = 0;
+  let testChecks = 0;
   let deployCount = 0;
 
   const deploy = (on: string): void => {
@@ -64,7 +68,8 @@ export function runRealmSeed(options: RealmRunOptions): RealmRunResult {
     const roll = random.next();
     const alive = names.filter((name) => world.server(name).node !== null);
     const dead = names.filter((name) => world.server(name).node === null);
-    if (roll < 0.25) deploy(primary);
+    if (roll < 0.2) deploy(primary);
+    else if (roll < 0.25) testChecks += scheduleTestCheck(world, safety, primary, tickIntervalMs);
     else if (roll < 0.3) deploy(random.pick(names.filter((name) => name !== primary)));
     else if (roll < 0.5 && alive.length > 0) {
       const victim = random.pick(alive);
@@ -97,7 +102,7 @@ export function runRealmSeed(options: RealmRunOptions): RealmRunResult {
   return result(checkSettled(world));
 
   function result(extra: readonly Violation[] = []): RealmRunResult {
-    return { seed: options.seed, violations: [...violations(), ...extra], trace: [...world.trace], deploys, failoverChecks };
+    return { seed: options.seed, violations: [...violations(), ...extra], trace: [...world.trace], deploys, failoverChecks, testChecks };
   }
 }
 
@@ -122,6 +127,34 @@ function scheduleFailoverCheck(world: RealmWorld, safety: RealmSafetyChecker, re
     if (!admission.admitted) {
       safety.fail("prompt-failover", world.nowMs, `${regular} down since ${crashedAtMs} ms, yet its backup ${backup.name} refuses clients: ${admission.reason}`);
     }
+  });
+  return 1;
+}
+
+/**
+ * A deploy's test on the primary ends in one `test-answer` within testTimeoutMs (plus a tick)
+ * whatever the faults, naming every downstream server once, with clients only when answered.
+ */
+function scheduleTestCheck(world: RealmWorld, safety: RealmSafetyChecker, primary: string, tickIntervalMs: number): number {
+  const server = world.server(primary);
+  const node = server.node;
+  if (node === null) return 0;
+  const owner = server.owner;
+  const revision = node.newest ?? { number: 1, hash: "none", text: "" };
+  const requestId = world.test(primary, revision);
+  const downstream = world.options.family.filter((member) => member.of === primary).map((member) => member.name);
+  const startedAtMs = world.nowMs;
+  world.scheduler.schedule(limits.realmTestTimeoutMs + tickIntervalMs + 1, null, () => {
+    // A primary that crashed meanwhile forgot the test (its driver's promise dies with it).
+    if (!owner.alive || server.owner !== owner) return;
+    const answer = server.testAnswers.get(requestId);
+    if (answer === undefined) {
+      safety.fail("test-answered", world.nowMs, `the deploy test ${requestId} started at ${startedAtMs} ms has no answer`);
+      return;
+    }
+    const named = answer.map((entry) => entry.server).sort();
+    if (named.join(",") !== [...downstream].sort().join(",")) safety.fail("test-answered", world.nowMs, `test ${requestId} names ${named.join(", ")}, not ${downstream.join(", ")}`);
+    if (answer.some((entry) => entry.outcome !== "answered" && entry.clients.length > 0)) safety.fail("test-answered", world.nowMs, `test ${requestId}: clients from a server that did not answer`);
   });
   return 1;
 }

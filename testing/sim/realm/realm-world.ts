@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { assert } from "../../../src/kernel/assert.js";
 import { Prng } from "../../../src/kernel/prng.js";
-import type { DeployAnswer, RealmEffect } from "../../../src/protocols/realm/effects.js";
+import type { DeployAnswer, RealmEffect, ServerTestAnswer } from "../../../src/protocols/realm/effects.js";
 import type { FamilyMember } from "../../../src/protocols/realm/family.js";
 import type { RealmInput } from "../../../src/protocols/realm/inputs.js";
 import type { RealmMessage, Revision } from "../../../src/protocols/realm/messages.js";
@@ -32,6 +32,8 @@ export interface WorldServer {
   active: Revision | null;
   readonly handBacks: Array<{ readonly atMs: number; readonly to: string }>;
   readonly answers: Map<number, DeployAnswer>;
+  /** Deploy tests' answers by request id (`test-answer`). */
+  readonly testAnswers: Map<number, readonly ServerTestAnswer[]>;
 }
 
 /** What checkers may watch: every effect as it is carried out. */
@@ -67,7 +69,7 @@ export class RealmWorld {
   constructor(readonly options: RealmWorldOptions, private readonly echo: ((line: string) => void) | null = null) {
     this.random = new Prng(options.seed);
     for (const member of options.family) {
-      const server: WorldServer = { name: member.name, node: null, owner: { member: member.name, alive: false }, stored: [], active: null, handBacks: [], answers: new Map() };
+      const server: WorldServer = { name: member.name, node: null, owner: { member: member.name, alive: false }, stored: [], active: null, handBacks: [], answers: new Map(), testAnswers: new Map() };
       this.servers.set(member.name, server);
       this.start(server);
     }
@@ -105,6 +107,13 @@ export class RealmWorld {
     const answer = server.answers.get(requestId);
     assert(answer !== undefined, `${name} did not answer deploy ${requestId}`);
     return answer;
+  }
+
+  /** Starts a deploy's test of `revision` on `name`; its answer lands in `testAnswers`. */
+  test(name: string, revision: Revision): number {
+    const requestId = ++this.requestIds;
+    this.step(this.server(name), { type: "test", requestId, revision });
+    return requestId;
   }
 
   /** A crash: `reset` peers see the connection close; `silent` (power loss) they must time out. */
@@ -209,6 +218,12 @@ export class RealmWorld {
         case "deploy-answer":
           server.answers.set(effect.requestId, effect.answer);
           break;
+        case "test-clients":
+          this.testClients(server, effect.from, effect.requestId);
+          break;
+        case "test-answer":
+          server.testAnswers.set(effect.requestId, effect.servers);
+          break;
         case "hand-back-clients":
           server.handBacks.push({ atMs: this.nowMs, to: effect.to });
           break;
@@ -217,6 +232,11 @@ export class RealmWorld {
           break;
       }
     }
+  }
+
+  /** The driver asks its clients (the sim has none) and answers after a network-like delay. */
+  private testClients(server: WorldServer, from: string, requestId: number): void {
+    this.scheduler.schedule(this.delay(), server.owner, () => this.step(server, { type: "clients-tested", to: from, requestId, clients: [] }));
   }
 
   private delay(): number {
