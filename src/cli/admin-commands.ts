@@ -154,7 +154,8 @@ async function call(server: string, method: string, path: string, body?: unknown
       method,
       headers: { "content-type": "application/json", ...(basic === undefined ? {} : { authorization: `Basic ${Buffer.from(basic).toString("base64")}` }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(30_000),
+      // A deploy waits for its clients and may queue behind others (at most 4, about 10 s each).
+      signal: AbortSignal.timeout(120_000),
     });
     return { status: response.status, body: await response.json() };
   } catch (error) {

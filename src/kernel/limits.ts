@@ -154,6 +154,10 @@ export const limits = {
   realmBackupAckWaitMs: 3000,
   /** A client gives a realm server at least this long to welcome it (scrypt at the first login). */
   homeHelloTimeoutMinMs: 2000,
+  /** A primary on its first start tries its realm file as revision 1 this often until taken. */
+  realmBootstrapRetryMs: 1000,
+  /** Deploys waiting behind the one running; more are refused (each may take about 10 s). */
+  realmDeploysQueuedMax: 4,
   /** Lines of a deploy's diff shown; a longer diff is cut with a count of what was left out. */
   realmDiffLinesMax: 400,
 

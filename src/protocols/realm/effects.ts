@@ -48,7 +48,9 @@ export type DeployRefusal =
    * was lost or restored from an older copy): a new number would clash with one in use.
    */
   | "out-of-sync"
-  | "too-large";
+  | "too-large"
+  /** The driver's own: the realm service stopped (its revision store failed). */
+  | "stopped";
 
 /** One downstream server's part of a deploy's test. */
 export interface ServerTestAnswer {

@@ -51,7 +51,7 @@ export type DeployOutcome =
   | {
       readonly ok: false;
       /** invalid: the definition does not load; test-failed: clients cannot take it (use force). */
-      readonly code: "invalid" | "not-primary" | "backup-link-down" | "out-of-sync" | "too-large" | "test-failed" | "stopped";
+      readonly code: "invalid" | "not-primary" | "backup-link-down" | "out-of-sync" | "too-large" | "test-failed" | "stopped" | "busy";
       readonly message: string;
       /** For `invalid`: every error, "path: expected …, found …". */
       readonly errors?: readonly string[];
@@ -72,6 +72,8 @@ export type DeployOutcome =
  */
 export class Deployment {
   private queue: Promise<unknown> = Promise.resolve();
+  /** Deploys queued or running. */
+  private waiting = 0;
 
   constructor(
     private readonly service: RealmService,
@@ -82,7 +84,11 @@ export class Deployment {
   ) {}
 
   deploy(request: DeployRequest): Promise<DeployOutcome> {
-    const run = this.queue.then(() => this.run(request));
+    if (this.waiting >= limits.realmDeploysQueuedMax) {
+      return Promise.resolve({ ok: false, code: "busy", message: `${this.waiting} deploys are already waiting (at most ${limits.realmDeploysQueuedMax}); try again once they are done` });
+    }
+    this.waiting += 1;
+    const run = this.queue.then(() => this.run(request)).finally(() => (this.waiting -= 1));
     this.queue = run.catch(() => undefined);
     return run;
   }

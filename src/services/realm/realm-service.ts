@@ -64,6 +64,9 @@ export class RealmService {
   private readonly tests = new Map<number, (servers: readonly ServerTestAnswer[]) => void>();
   private stoppedReason: string | null = null;
   private bootstrapping = false;
+  private bootstrapGivenUp = false;
+  private bootstrapWaitSaid = false;
+  private bootstrapNextMs = 0;
 
   private constructor(
     private readonly options: RealmServiceStartOptions,
@@ -144,7 +147,7 @@ export class RealmService {
 
   /** Hands an already validated definition to the protocol; resolves when it answered. */
   deploy(text: string): Promise<DeployAnswer> {
-    if (this.stoppedReason !== null) return Promise.resolve({ ok: false, code: "not-primary", reason: `the realm service stopped: ${this.stoppedReason}` });
+    if (this.stoppedReason !== null) return Promise.resolve({ ok: false, code: "stopped", reason: `the realm service stopped: ${this.stoppedReason}` });
     const requestId = this.nextRequestId++;
     const answer = new Promise<DeployAnswer>((resolve) => this.deploys.set(requestId, resolve));
     this.input({ type: "deploy", requestId, text, hash: definitionHash(text) });
@@ -175,7 +178,7 @@ export class RealmService {
     this.stoppedReason = reason;
     clearInterval(this.ticker);
     this.links?.stop();
-    for (const resolve of this.deploys.values()) resolve({ ok: false, code: "not-primary", reason: `the realm service stopped: ${reason}` });
+    for (const resolve of this.deploys.values()) resolve({ ok: false, code: "stopped", reason: `the realm service stopped: ${reason}` });
     this.deploys.clear();
     for (const resolve of this.tests.values()) resolve([]);
     this.tests.clear();
@@ -190,14 +193,28 @@ export class RealmService {
 
   /**
    * A primary on its first start takes the file it was started with as revision 1. The
-   * protocol refuses while its backup is not linked yet (seed 003), so it tries each tick.
+   * protocol refuses while its backup is not linked yet (seed 003), so it tries again, once a
+   * second, saying why once; a refusal that waiting cannot clear (the file is too large, or a
+   * peer holds newer revisions than this empty store) is said once and not retried.
    */
   private maybeBootstrap(): void {
-    if (this.node.newest !== null || this.bootstrapping || this.node.status().role !== "primary" || this.stoppedReason !== null) return;
+    if (this.node.newest !== null || this.bootstrapping || this.bootstrapGivenUp || this.node.status().role !== "primary" || this.stoppedReason !== null) return;
+    if (this.options.text === "" || Date.now() < this.bootstrapNextMs) return;
     this.bootstrapping = true;
+    this.bootstrapNextMs = Date.now() + limits.realmBootstrapRetryMs;
     void this.deploy(this.options.text).then((answer) => {
       this.bootstrapping = false;
-      if (answer.ok) this.options.log.info(`realm: first start: the realm file is revision ${answer.revision.number}`);
+      if (answer.ok) {
+        this.options.log.info(`realm: first start: the realm file is revision ${answer.revision.number}`);
+        return;
+      }
+      if (answer.code !== "backup-link-down") {
+        this.bootstrapGivenUp = true;
+        this.options.log.error(`realm: first start: the realm file cannot become revision 1 (${answer.code}: ${answer.reason}); this primary serves no client until a definition is deployed`);
+      } else if (!this.bootstrapWaitSaid) {
+        this.bootstrapWaitSaid = true;
+        this.options.log.warn(`realm: first start: waiting for the backup's link before the realm file becomes revision 1 (${answer.reason})`);
+      }
     });
   }
 

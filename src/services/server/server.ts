@@ -90,7 +90,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     realm = next;
     access = new RealmAccess(next);
     if (changes.length > 0) log.warn(`realm: revision ${revision.number} changes ${changes.join(", ")}: that part takes effect when ${name} restarts`);
-    if (realmClients !== null) activations.set(revision.number, realmClients.activate(revision, (session) => clientVerdict(before, next, session)));
+    if (realmClients !== null) {
+      const answers = realmClients.activate(revision, (session) => clientVerdict(before, next, session));
+      // Kept only for the deploy on the primary that waits for them, and only until it read them.
+      if (definition.realmService?.role === "primary") activations.set(revision.number, answers);
+    }
   };
   // A deploy's test from upstream: the same check the primary makes of its own clients, of this
   // server's definition now against the revision's.
@@ -192,7 +196,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const deployment =
     realmService === null || realmClients === null
       ? null
-      : new Deployment(realmService, realmClients, () => realm, (number) => activations.get(number) ?? Promise.resolve([]));
+      : new Deployment(realmService, realmClients, () => realm, (number) => {
+          const answers = activations.get(number) ?? Promise.resolve([]);
+          activations.delete(number);
+          return answers;
+        });
   const admin: AdminContext = {
     status,
     get access() {
