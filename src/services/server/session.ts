@@ -286,16 +286,9 @@ export class Session {
     }
     const home = (request.purpose ?? "home") === "home";
     const realm = this.host.realm;
-    if (home && realm !== null) {
-      // Seed 003's admission rules come before the password check: a backup that does not
-      // serve now, or a satellite without a definition, says where to go without an scrypt.
-      const admission = realm.admit(request.kind ?? "application");
-      if (!admission.admitted) {
-        this.answer({ type: "error", requestId: request.requestId, code: "not-serving", message: admission.reason, servers: admission.servers });
-        this.close(admission.reason);
-        return;
-      }
-    }
+    // Seed 003's admission rules come before the password check: a backup that does not serve
+    // now, or a satellite without a definition, says where to go without an scrypt.
+    if (home && !this.admitted(request)) return;
     this.authenticating = true;
     const result = await this.host.access.authenticate(request.user, request.password, request.app);
     this.authenticating = false;
@@ -306,22 +299,24 @@ export class Session {
       this.close(result.message);
       return;
     }
-    if (home && realm !== null) {
-      // Again after the password check: the regular server may have come back meanwhile, and a
-      // backup's hand-back only reaches sessions already welcomed.
-      const admission = realm.admit(request.kind ?? "application");
-      if (!admission.admitted) {
-        this.answer({ type: "error", requestId: request.requestId, code: "not-serving", message: admission.reason, servers: admission.servers });
-        this.close(admission.reason);
-        return;
-      }
-    }
+    // Again after it: the regular server may have come back meanwhile, and a backup's
+    // hand-back only reaches sessions already welcomed.
+    if (home && !this.admitted(request)) return;
     this.principal = result.value;
     this.clientName = request.client;
     this.home = home;
     const info = home ? (realm?.info() ?? null) : null;
     if (info !== null) this.markRealmStatus(info.number, "running", "");
     this.answer({ type: "welcome", requestId: request.requestId, server: this.host.serverName, clientId: this.id, realm: info });
+  }
+
+  /** Whether the realm role admits this home session now; if not, says where to go and closes. */
+  private admitted(request: Extract<SessionRequest, { type: "hello" }>): boolean {
+    const admission = this.host.realm?.admit(request.kind ?? "application") ?? { admitted: true as const };
+    if (admission.admitted) return true;
+    this.answer({ type: "error", requestId: request.requestId, code: "not-serving", message: admission.reason, servers: admission.servers });
+    this.close(admission.reason);
+    return false;
   }
 
   /**
