@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import { parseRealmDefinition } from "../realm/load.js";
 import { formatRealmError } from "../realm/realm-error.js";
 import { exitCodes } from "./realm-file.js";
+import { table } from "./realm-status.js";
 
 /** `holdfast admin …`: the realm service's REST API (issue 5) from the command line. */
 export function registerAdminCommands(program: Command): void {
@@ -172,10 +173,4 @@ function printAndExit(response: { status: number; body: unknown }): void {
 function usage(message: string): never {
   process.stderr.write(`${message}\n`);
   process.exit(exitCodes.usage);
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
-  const line = (cells: string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join("  ").trimEnd();
-  return [line(header), ...rows.map(line)].join("\n");
 }

@@ -19,7 +19,8 @@ export async function collectRealmStatus(realm: RealmDefinition, timeoutMs: numb
 
 const pad = (text: string, width: number): string => (text.length >= width ? text : text + " ".repeat(width - text.length));
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+/** Columns padded to their widest cell, under a header and a dashed rule. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? "").length)));
   const line = (cells: readonly string[]): string => cells.map((cell, column) => pad(cell, widths[column] ?? 0)).join("  ").trimEnd();
   return [line(header), line(widths.map((width) => "-".repeat(width))), ...rows.map(line)].join("\n");

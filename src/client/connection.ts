@@ -84,10 +84,6 @@ export class Router {
     });
   }
 
-  /** The servers the home session is tried on now, best first. */
-  get homeServers(): readonly string[] {
-    return this.servers;
-  }
 
   on(listener: (event: ConnectionEvent) => void): void {
     this.listeners.push(listener);

@@ -2,22 +2,14 @@
  * The command line as scripts use it: output and exit codes of pub, sub and status against
  * three servers (in this process), and of an invalid realm file.
  */
-import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { holdfast } from "./holdfast-cli.js";
 import { RealmCluster, testCredentials } from "./realm-cluster.js";
 
-const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 let cluster: RealmCluster;
 
-function holdfast(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", main, ...args], { timeout: 30_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 const login = () => ["--servers", cluster.addresses.join(","), "--app", testCredentials.app, "--user", testCredentials.user, "--password", testCredentials.password];
 

@@ -1,4 +1,3 @@
-import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,6 +8,7 @@ import { HoldfastError } from "../../src/client/errors.js";
 import { SessionLink } from "../../src/client/session-link.js";
 import type { ClientRealmReport } from "../../src/services/server/session.js";
 import { RealmFamily, adminCredentials, familyCredentials } from "./realm-family.js";
+import { holdfast } from "./holdfast-cli.js";
 import { waitFor } from "./wait-for.js";
 
 /**
@@ -41,15 +41,7 @@ async function refusal(address: string, kind: "application" | "disaster-recovery
   }
 }
 
-const main = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 
-function holdfast(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ["--import", "tsx", main, ...args], { timeout: 30_000, env: { ...process.env, ...env } }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 async function currentRevision(): Promise<number> {
   return (await family.realmStatus("p1"))?.revision?.number ?? 0;
