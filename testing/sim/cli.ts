@@ -8,7 +8,7 @@ import { persistenceCli } from "./persistence/run-persistence-seeds.js";
  * npm run sim -- --seeds 100 --from 700 seeds 700..799
  * npm run sim -- --seed 42              replay one seed, printing its whole trace
  * Options: --members 3|5, --quick (shorter phases), --mix default|transfers (faults.ts),
- * --persistence [--ack-point quorum-memory|leader-memory].
+ * --persistence [--ack-point quorum-memory|leader-memory] [--world mixed|backlog].
  * --unsafe-reads-ignore-lease: demonstration only, reads skip the lease (see SimulationOptions);
  * the read checkers must then find violations.
  * Last line: "seeds: N, violations: V"; exit code 1 on any violation.
@@ -27,6 +27,9 @@ const { values } = parseArgs({
     persistence: { type: "boolean", default: false },
     // --ack-point quorum-fsync|quorum-memory|leader-memory: the simulated store's (persistence only).
     "ack-point": { type: "string", default: "quorum-fsync" },
+    // --world backlog: a large backlog, leader kills, a long stop, deploys, then everyone killed
+    // at once (persistence/backlog-world.ts); mixed: random faults of every kind.
+    world: { type: "string", default: "mixed" },
   },
 });
 
@@ -48,9 +51,15 @@ if (ackPoint !== "quorum-fsync" && ackPoint !== "quorum-memory" && ackPoint !== 
   process.exit(2);
 }
 
+const world = values.world;
+if (world !== "mixed" && world !== "backlog") {
+  console.error(`--world must be mixed or backlog, not ${world}`);
+  process.exit(2);
+}
+
 if (values.persistence) {
   process.exit(persistenceCli({
-    members, quick: values.quick, ackPoint,
+    members, quick: values.quick, ackPoint, world,
     ...(values.seed === undefined ? {} : { seed: Number(values.seed) }), from: Number(values.from ?? 1), count: Number(values.seeds ?? 100),
   }));
 }

@@ -86,7 +86,8 @@ export class SimDisk {
 
   private complete(callback: () => void): void {
     const nowMs = this.scheduler.now();
-    const atMs = Math.max(nowMs + this.random.int(this.options.syncDelayMinMs, this.options.syncDelayMaxMs), this.lastCompletionMs);
+    // Issued at the member's local time: later than the world's while it is busy with work.
+    const atMs = Math.max(this.scheduler.localNow(this.owner.member) + this.random.int(this.options.syncDelayMinMs, this.options.syncDelayMaxMs), this.lastCompletionMs);
     this.lastCompletionMs = atMs;
     this.scheduler.schedule(atMs - nowMs, this.owner, callback);
   }

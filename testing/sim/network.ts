@@ -110,7 +110,8 @@ export class Network {
       delayMs += this.random.int(0, faults.straggleMaxMs);
     }
     // Owned by the world, not the receiver: a message outlives the incarnation it was sent to.
-    this.scheduler.schedule(delayMs, null, () => this.deliver(message));
+    // It leaves at the sender's local time (later than the world's while the sender is busy).
+    this.scheduler.schedule(delayMs + this.scheduler.lagMs(message.from), null, () => this.deliver(message));
   }
 
   private deliver(message: Message): void {
@@ -118,8 +119,8 @@ export class Network {
     if (endpoint === undefined || endpoint.closed || !endpoint.owner.alive || endpoint.handler === null) return;
     // A partition that formed while the message was in flight still stops it.
     if (this.cut.size > 0 && this.cut.has(`${message.from}>${message.to}`)) return;
-    if (this.scheduler.isPaused(message.to)) {
-      // The receiver's process is stopped: the message waits in its socket buffer.
+    if (this.scheduler.isHeld(message.to)) {
+      // The receiver's process is stopped or busy: the message waits in its socket buffer.
       this.scheduler.schedule(0, endpoint.owner, () => this.deliver(message));
       return;
     }

@@ -62,4 +62,28 @@ describe("Scheduler", () => {
     expect(count).toBe(3);
     expect(scheduler.now()).toBe(3);
   });
+
+  it("a member busy with work holds its events until the work ends, then runs timers before I/O, as Node's loop does", () => {
+    const scheduler = new Scheduler();
+    const owner: EventOwner = { member: "m1", alive: true };
+    const clock = scheduler.clockFor(owner);
+    const ran: Array<[string, number]> = [];
+    scheduler.schedule(10, owner, () => {
+      // 500 ms of work in one synchronous stretch: local time moves on with it.
+      clock.charge(500);
+      ran.push(["worked", clock.nowMs()]);
+      clock.setTimer(50, () => ran.push(["timer set while busy", scheduler.now()]));
+    });
+    scheduler.schedule(20, owner, () => ran.push(["answer that arrived meanwhile", scheduler.now()]));
+    clock.setTimer(300, () => ran.push(["check-quorum", scheduler.now()]));
+    scheduler.schedule(100, null, () => ran.push(["world", scheduler.now()]));
+    scheduler.runUntil(1000);
+    expect(ran).toEqual([
+      ["worked", 510],
+      ["world", 100],
+      ["check-quorum", 510],
+      ["answer that arrived meanwhile", 510],
+      ["timer set while busy", 560],
+    ]);
+  });
 });

@@ -46,9 +46,12 @@ export type EventOf<K extends HistoryEvent["kind"]> = Extract<HistoryEvent, { ki
 
 export class PersistenceHistory {
   readonly events: HistoryEvent[] = [];
+  /** When the last publish was confirmed (-1: none yet). */
+  lastPublishOkMs = -1;
 
   add(event: HistoryEvent): void {
     this.events.push(event);
+    if (event.kind === "publish-ok") this.lastPublishOkMs = event.timeMs;
   }
 
   counts(): Record<string, number> {

@@ -33,9 +33,9 @@ export const simulatedStores: ClusterStoresConfig = {
   ],
 };
 
-/** A published message: its id ("p1.17", publisher and sequence) and a key (k0..). */
-export function publishedMessage(messageId: string, key: string): Uint8Array {
-  return encodeMessage(message({ id: messageId, key }));
+/** A published message: its id ("p1.17", publisher and sequence), a key (k0..) and `padBytes` of filler. */
+export function publishedMessage(messageId: string, key: string, padBytes = 0): Uint8Array {
+  return encodeMessage(message(padBytes > 0 ? { id: messageId, key, body: "x".repeat(padBytes) } : { id: messageId, key }));
 }
 
 /** A map-set message: only its id (the key is the command's). */

@@ -7,6 +7,7 @@ import { DeliveryDriver } from "../../../src/services/persistence/delivery-drive
 import { PersistenceApplication } from "../../../src/services/persistence/persistence-application.js";
 import { ProposalWaiters, type ProposeOutcome } from "../../../src/services/persistence/proposal-waiters.js";
 import { VisibleView } from "../../../src/services/persistence/visible-view.js";
+import { workCosts } from "../cost-model.js";
 import type { EventOwner, Scheduler } from "../scheduler.js";
 import { messageIdOf } from "./persistence-messages.js";
 import type { PersistenceHistory } from "./persistence-history.js";
@@ -59,13 +60,14 @@ export class PersistenceServer {
   ) {
     this.application = new PersistenceApplication(state);
     this.proposals = new ProposalWaiters(this.application, () => this.replica?.holdsLease() ?? false);
+    const clock = scheduler.clockFor(owner);
     this.visible = new VisibleView(state, () => this.replica ?? { commitIndex: 0, quorumReceivedIndex: 0 }, applyBeforeCommit);
     this.delivery = new DeliveryDriver(
       this.visible,
       {
-        now: () => this.scheduler.now(),
-        defer: (callback) => void this.scheduler.schedule(0, this.owner, callback),
-        setTimer: (delayMs, callback) => this.scheduler.schedule(delayMs, this.owner, callback),
+        now: () => clock.nowMs(),
+        defer: (callback) => clock.defer(callback),
+        setTimer: (delayMs, callback) => clock.setTimer(delayMs, callback),
         holdsLease: () => this.replica?.holdsLease() ?? false,
         propose: (command) => this.proposeFromEngine(command),
       },
@@ -81,6 +83,7 @@ export class PersistenceServer {
           this.note(`engine ${this.engineId} stops: ${reason}`);
         },
         delivered: (nowMs, deliveries) => {
+          if (this.owner.alive) this.scheduler.charge(this.member, deliveries.length * workCosts.deliveryMs);
           for (const delivery of deliveries) {
             this.history.add({
               kind: "delivery",

@@ -7,6 +7,7 @@ import { createPersistenceState } from "../../../src/protocols/persistence/persi
 import type { AckPoint, ClusterStoresConfig, PersistenceView } from "../../../src/protocols/persistence/state-types.js";
 import { applyBeforeCommit } from "../../../src/services/persistence/persistence-service.js";
 import { Replica } from "../../../src/runtime/replica.js";
+import { chargedApplication, chargedStorage } from "../cost-model.js";
 import { SimDisk } from "../disk.js";
 import { FaultInjector } from "../faults.js";
 import { calmNetwork, Network } from "../network.js";
@@ -17,6 +18,7 @@ import { PersistenceHistory } from "./persistence-history.js";
 import { ackWaitMsByDurable, messageIdOf, simulatedStoresWith } from "./persistence-messages.js";
 import { PersistenceServer } from "./persistence-server.js";
 import { defaultWorkloadOptions, PersistenceWorkload } from "./persistence-workload.js";
+import { BacklogFaults, backlogStores, backlogTiming, backlogTimingQuick, backlogWorkloadOptions, type BacklogTiming } from "./backlog-world.js";
 
 export interface PersistenceSimulationOptions {
   readonly seed: number;
@@ -28,7 +30,14 @@ export interface PersistenceSimulationOptions {
   readonly echo?: (line: string) => void;
   /** The store's ack point (default quorum-fsync); a memory one makes leaders apply early. */
   readonly ackPoint?: AckPoint;
+  /**
+   * `mixed` (default): random faults of every kind. `backlog`: a large backlog, leader kills,
+   * a long stop, deploys, then every member killed at once (backlog-world.ts).
+   */
+  readonly world?: PersistenceWorld;
 }
+
+export type PersistenceWorld = "mixed" | "backlog";
 
 export interface PersistenceSimulationResult {
   readonly seed: number;
@@ -36,6 +45,8 @@ export interface PersistenceSimulationResult {
   readonly traceTail: readonly string[];
   readonly trace: readonly string[];
   readonly stats: { readonly virtualMs: number; readonly events: number; readonly history: Record<string, number>; readonly faults: number };
+  /** The command that replays this run with its whole trace. */
+  readonly replay: string;
 }
 
 /** One simulated member: its disk outlives its incarnations, each a Replica and a server. */
@@ -69,6 +80,8 @@ export class PersistenceSimulation {
   private readonly workload: PersistenceWorkload;
   private readonly definedMembers: MemberDefinition[] = [];
   private readonly faults: FaultInjector;
+  /** The backlog world's scripted faults (then `faults` stays idle). */
+  private readonly backlog: { readonly faults: BacklogFaults; readonly timing: BacklogTiming } | null;
   private readonly timing: { safetyMs: number; healingMs: number };
   private readonly violations: PersistenceViolation[] = [];
   private traceTail: string[] = [];
@@ -76,7 +89,7 @@ export class PersistenceSimulation {
 
   constructor(readonly options: PersistenceSimulationOptions) {
     this.random = new Prng(options.seed);
-    this.stores = simulatedStoresWith(options.ackPoint ?? "quorum-fsync");
+    this.stores = options.world === "backlog" ? backlogStores(options.ackPoint ?? "quorum-fsync") : simulatedStoresWith(options.ackPoint ?? "quorum-fsync");
     this.trace = new Trace(traceTailLines, options.fullTrace, options.echo ?? null);
     this.network = new Network(this.scheduler, this.random.fork());
     this.network.observeSends((message) => this.trace.message(this.scheduler.now(), message.from, message));
@@ -93,8 +106,9 @@ export class PersistenceSimulation {
     // Client connections are FIFO (TCP): each direction keeps order, whatever the drawn delays.
     const lastToServerMs = new Map<string, number>();
     let lastToClientMs = 0;
+    const backlog = options.world === "backlog";
     this.workload = new PersistenceWorkload(
-      defaultWorkloadOptions,
+      backlog ? backlogWorkloadOptions : defaultWorkloadOptions,
       this.definedMembers.map((member) => member.id),
       this.scheduler,
       this.random.fork(),
@@ -119,18 +133,30 @@ export class PersistenceSimulation {
     );
     this.faults = new FaultInjector(this, this.random.fork());
     this.timing = options.quick ? { safetyMs: 4_000, healingMs: 12_000 } : { safetyMs: 12_000, healingMs: 20_000 };
+    this.backlog = null;
+    if (backlog) {
+      const timing = options.quick ? backlogTimingQuick : backlogTiming;
+      this.backlog = { faults: new BacklogFaults(this, this.random.fork(), timing), timing };
+      this.timing = { safetyMs: timing.safetyMs, healingMs: 30_000 };
+    }
   }
 
   run(): PersistenceSimulationResult {
-    this.network.faults = this.faults.drawNetworkFaults();
+    if (this.backlog === null) {
+      this.network.faults = this.faults.drawNetworkFaults();
+      this.faults.start();
+    } else {
+      this.backlog.faults.start();
+    }
     this.workload.start();
-    this.faults.start();
-    this.scheduleSnapshots();
+    // The backlog world snapshots only as production does (the replica's own policy).
+    if (this.backlog === null) this.scheduleSnapshots();
     this.scheduleObserver();
     this.scheduler.schedule(0, null, () => {
       for (const member of this.members) this.start(member);
     });
     this.runFor(this.timing.safetyMs);
+    if (this.violations.length === 0 && this.backlog !== null) this.serveAgain(this.backlog.faults, this.backlog.timing.serveAgainMs);
     if (this.violations.length === 0) this.heal();
     if (this.violations.length === 0) this.finalCheck();
     if (this.traceTail.length === 0) this.traceTail = this.trace.tail();
@@ -139,7 +165,8 @@ export class PersistenceSimulation {
       violations: this.violations,
       traceTail: this.traceTail,
       trace: this.trace.lines(),
-      stats: { virtualMs: this.scheduler.now(), events: this.scheduler.eventsRun, history: this.history.counts(), faults: this.faults.injected },
+      replay: replayCommand(this.options),
+      stats: { virtualMs: this.scheduler.now(), events: this.scheduler.eventsRun, history: this.history.counts(), faults: this.faults.injected + (this.backlog?.faults.injected ?? 0) },
     };
   }
 
@@ -159,6 +186,32 @@ export class PersistenceSimulation {
     if (this.traceTail.length === 0) this.traceTail = this.trace.tail();
   }
 
+  /** Every member killed at once while publishing; after the restart a publish must confirm within `boundMs`. */
+  private serveAgain(faults: BacklogFaults, boundMs: number): void {
+    const killedMs = this.scheduler.now();
+    this.scheduler.schedule(0, null, () => faults.killEveryone());
+    // Answers sent before the kill reach clients within 10 ms; every member stays down for
+    // longer (killEveryone), so a confirm after this came from a restarted member.
+    const servedAfterMs = killedMs + 100;
+    this.runFor(boundMs, () => this.history.lastPublishOkMs > servedAfterMs);
+    if (this.violations.length > 0 || this.history.lastPublishOkMs > servedAfterMs) return;
+    this.fail("serve-again", `no publish confirmed within ${boundMs}ms of killing every member at ${killedMs}ms: ${this.describeMembers()}`);
+  }
+
+  private describeMembers(): string {
+    return this.members.map((member) => {
+      const status = member.replica?.status();
+      const view = member.server?.state;
+      return status === undefined || view === undefined ? `${member.id} ${member.state}` :
+        `${member.id} ${status.role} t${status.term} commit=${status.commitIndex} applied=${view.appliedIndex} log=${status.history.index} std=${view.durable("orders", "std")?.backlog} shared=${view.durable("orders", "shared")?.backlog}`;
+    }).join("; ");
+  }
+
+  /** Charge CPU work to an up member's process (backlog-world.ts: a deploy). */
+  charge(member: PersistenceMember, workMs: number): void {
+    if (member.owner !== null && member.owner.alive) this.scheduler.charge(member.id, workMs);
+  }
+
   private heal(): void {
     this.faults.stop();
     this.workload.finish();
@@ -175,13 +228,7 @@ export class PersistenceSimulation {
     let converged = false;
     this.runFor(this.timing.healingMs, () => (converged = this.converged()));
     if (this.violations.length > 0 || converged) return;
-    const statuses = this.members.map((member) => {
-      const status = member.replica?.status();
-      const view = member.server?.state;
-      return status === undefined || view === undefined ? `${member.id} ${member.state}` :
-        `${member.id} ${status.role} t${status.term} commit=${status.commitIndex} applied=${view.appliedIndex} std=${view.durable("orders", "std")?.backlog} shared=${view.durable("orders", "shared")?.backlog}`;
-    });
-    this.fail("liveness", `no convergence within ${this.timing.healingMs}ms of healing (from ${startMs}ms): ${statuses.join("; ")}; clients: ${this.workload.describe()}`);
+    this.fail("liveness", `no convergence within ${this.timing.healingMs}ms of healing (from ${startMs}ms): ${this.describeMembers()}; clients: ${this.workload.describe()}`);
   }
 
   /** One leader with its engine, every client answered, both acked durables drained, every member at the leader's applied index. */
@@ -218,12 +265,13 @@ export class PersistenceSimulation {
     member.owner = owner;
     member.server = server;
     member.state = "up";
+    const clock = this.scheduler.clockFor(owner);
     member.replica = new Replica({
       consensus: consensusOptions({ id: member.id, definedMembers: this.definedMembers, random: this.random.fork() }, { appendEntriesMax: 64, inflightAppendsMax: 4, snapshotChunkBytes: 512, applyBeforeCommit: applyBeforeCommit(this.stores) }),
-      storage: member.disk.openLog(),
+      storage: chargedStorage(member.disk.openLog(), clock.charge),
       transport: this.network.connect(owner),
-      clock: this.scheduler.clockFor(owner),
-      application: server.application,
+      clock,
+      application: chargedApplication(server.application, clock.charge),
       notify: (notification) => this.notified(member, server, notification),
       onFailure: (error) => {
         this.trace.event(this.scheduler.now(), member.id, `fail-stop: ${error.message}`);
@@ -252,6 +300,7 @@ export class PersistenceSimulation {
 
   private down(member: PersistenceMember): void {
     if (member.owner !== null) member.owner.alive = false;
+    this.scheduler.forgetWork(member.id);
     member.replica?.stop();
     member.server?.down();
     member.replica = null;
@@ -294,12 +343,20 @@ function keyedIds(view: PersistenceView, durable: string): Map<string, string> {
   return ids;
 }
 
+function replayCommand(options: PersistenceSimulationOptions): string {
+  const flags = [`--seed ${options.seed}`, `--members ${options.members}`];
+  if (options.quick) flags.push("--quick");
+  if (options.ackPoint !== undefined && options.ackPoint !== "quorum-fsync") flags.push(`--ack-point ${options.ackPoint}`);
+  if (options.world !== undefined && options.world !== "mixed") flags.push(`--world ${options.world}`);
+  return `npm run sim -- --persistence ${flags.join(" ")}`;
+}
+
 /** How a failing seed reads in a report: each violation, the trace before the first, the replay command. */
 export function describePersistenceFailure(result: PersistenceSimulationResult, members: number): string {
   const lines = [`seed ${result.seed} (${members} members, persistence): ${result.violations.length} violation(s)`];
   for (const violation of result.violations) lines.push(`  [${violation.checker}] at ${violation.timeMs}ms: ${violation.detail}`);
   lines.push(`  last ${result.traceTail.length} trace lines:`);
   for (const line of result.traceTail) lines.push(`    ${line}`);
-  lines.push(`  replay: npm run sim -- --persistence --seed ${result.seed} --members ${members}`);
+  lines.push(`  replay: ${result.replay}`);
   return lines.join("\n");
 }

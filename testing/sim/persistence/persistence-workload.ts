@@ -28,10 +28,21 @@ export interface WorkloadOptions {
   /** Keys of published messages (k0..), and of the map client's own keys (m0..). */
   readonly publishedKeys: number;
   readonly mapKeys: number;
+  /** A publisher makes this many items every [makeIntervalMinMs, makeIntervalMaxMs]. */
+  readonly itemsPerMake: number;
+  readonly makeIntervalMinMs: number;
+  readonly makeIntervalMaxMs: number;
+  /** Subscribers of acked durables take this many unacked deliveries at most. */
+  readonly ackedPrefetch: number;
+  /** Bytes of filler in each published message (real messages are larger than the ids). */
+  readonly messagePadBytes: number;
+  /** Prompt acks of one delivery batch go in one request (else one request per message). */
+  readonly ackTogether: boolean;
 }
 
 export const defaultWorkloadOptions: WorkloadOptions = {
   publishers: 2, requestTimeoutMs: 1000, itemsPerPublishMax: 4, unconfirmedMax: 16, publishedKeys: 5, mapKeys: 4,
+  itemsPerMake: 1, makeIntervalMinMs: 10, makeIntervalMaxMs: 100, ackedPrefetch: 4, messagePadBytes: 0, ackTogether: false,
 };
 
 interface Shared {
@@ -165,15 +176,16 @@ class Publisher extends Requester {
   private make(): void {
     const { random, history, scheduler, options } = this.shared;
     if (!this.shared.running) return;
-    if (this.unconfirmed.length < options.unconfirmedMax) {
+    let made = 0;
+    for (; made < options.itemsPerMake && this.unconfirmed.length < options.unconfirmedMax; made++) {
       const sequence = this.nextSequence++;
       const messageId = `${this.id}.${sequence}`;
       const key = `k${random.int(0, options.publishedKeys - 1)}`;
       history.add({ kind: "publish-invoke", timeMs: scheduler.now(), publisher: this.id, sequence, messageId, key });
-      this.unconfirmed.push({ sequence, message: publishedMessage(messageId, key) });
-      this.publish();
+      this.unconfirmed.push({ sequence, message: publishedMessage(messageId, key, options.messagePadBytes) });
     }
-    this.later(random.int(10, 100), () => this.make());
+    if (made > 0) this.publish();
+    this.later(random.int(options.makeIntervalMinMs, options.makeIntervalMaxMs), () => this.make());
   }
 
   private publish(): void {
@@ -267,7 +279,7 @@ class Subscriber {
       lost: () => link.toClient(() => this.lost(subscriberId)),
     };
     link.toServer(member, (server) => {
-      const reply = server.attach(port, this.durable, this.kind === "last-value" ? 8 : 4);
+      const reply = server.attach(port, this.durable, this.kind === "last-value" ? 8 : options.ackedPrefetch);
       link.toClient(() => this.attached(member, subscriberId, reply));
     });
     scheduler.schedule(options.requestTimeoutMs, null, () => {
@@ -306,6 +318,7 @@ class Subscriber {
     const attachment = this.attachment;
     if (attachment === null || attachment.subscriberId !== subscriberId) return;
     const { random, link } = this.shared;
+    const together: number[] = [];
     for (const delivery of deliveries) {
       if (this.kind === "last-value") {
         this.later(random.int(1, 50), () => {
@@ -316,12 +329,22 @@ class Subscriber {
       const draw = random.next();
       const healing = !this.shared.running;
       if (!healing && draw >= 0.9) continue; // never acked: the ack wait brings it back
+      if (this.shared.options.ackTogether && (healing || draw < 0.75)) {
+        together.push(delivery.storeSequence);
+        continue;
+      }
       const delayMs = healing || draw < 0.75 ? random.int(1, 20) : random.int(100, 800);
-      this.later(delayMs, () => {
-        if (this.attachment !== attachment) return;
-        link.toServer(attachment.member, (server) => server.proposeAck(this.durable, [delivery.storeSequence], () => {}));
-      });
+      this.ackLater(attachment, [delivery.storeSequence], delayMs);
     }
+    // A client acking asynchronously sends the prompt acks of one batch in one request.
+    if (together.length > 0) this.ackLater(attachment, together, random.int(1, 20));
+  }
+
+  private ackLater(attachment: Attachment, sequences: readonly number[], delayMs: number): void {
+    this.later(delayMs, () => {
+      if (this.attachment !== attachment) return;
+      this.shared.link.toServer(attachment.member, (server) => server.proposeAck(this.durable, sequences, () => {}));
+    });
   }
 
   /** Now and then (safety phase only) unsubscribe and subscribe again: the detach path. */

@@ -1,11 +1,12 @@
 import type { AckPoint } from "../../../src/protocols/persistence/state-types.js";
-import { describePersistenceFailure, PersistenceSimulation, type PersistenceSimulationResult } from "./persistence-simulation.js";
+import { describePersistenceFailure, PersistenceSimulation, type PersistenceSimulationResult, type PersistenceWorld } from "./persistence-simulation.js";
 
 export interface PersistenceSeedOptions {
   readonly members: number;
   readonly quick: boolean;
   /** The simulated store's ack point (default quorum-fsync). */
   readonly ackPoint?: AckPoint;
+  readonly world?: PersistenceWorld;
 }
 
 /** Run the given seeds; the failing results, and the time it took. */
