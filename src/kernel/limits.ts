@@ -35,6 +35,21 @@ export const limits = {
   learnerCatchUpEntriesMax: 64,
   /** Take a snapshot after this many applied entries since the last one. */
   snapshotEntriesInterval: 100_000,
+  /**
+   * ...or after this many bytes of applied entries, or the last snapshot's size if larger:
+   * a restart then replays at most about one state's worth of log (application-driver.ts).
+   */
+  snapshotLogBytesMin: 16 * 1024 * 1024,
+  /** A leader applying before commit waits this long for the commit index before a snapshot. */
+  snapshotCommitWaitMs: 100,
+
+  // --- the event loop ------------------------------------------------------------------------
+  /**
+   * Application work (applying entries, restoring or encoding a snapshot) yields the event loop
+   * once a slice ran this long, so heartbeats, votes and lease renewals are never held up by
+   * more than about this (one entry is never split: a slice may run over by one entry's work).
+   */
+  applySliceMs: 4,
 
   // --- write-ahead log --------------------------------------------------------------------
   /** A segment file rolls over past this size. */

@@ -4,24 +4,13 @@ import type { Input, MembershipChange, Proposal } from "../protocols/consensus/i
 import type { Message } from "../protocols/consensus/messages.js";
 import { ConsensusNode } from "../protocols/consensus/node.js";
 import type { ConsensusOptions } from "../protocols/consensus/options.js";
-import type { Configuration, Entry, LogPosition, MemberId, MemberStatus, Snapshot } from "../protocols/consensus/types.js";
+import type { LogPosition, MemberId, MemberStatus } from "../protocols/consensus/types.js";
+import { limits } from "../kernel/limits.js";
+import { ApplicationDriver, type SnapshotPolicy } from "./application-driver.js";
 import type { Clock, LogStorage, TimerHandle, Transport } from "./ports.js";
+import type { ReplicaApplication } from "./replica-application.js";
 
-/**
- * The application replicated by one consensus group. `apply` receives committed entries in log
- * order (every kind: commands, noops and configuration entries, so indexes stay contiguous);
- * `restore` replaces the whole state with a snapshot's. Both run only after the entries or
- * snapshot are durable on this member, except on a leader with `applyBeforeCommit`, which
- * applies its own entries as it appends them and, if it stops leading before they commit, is
- * restored to its last snapshot (or to its initial state, captured with `snapshot` at start)
- * and given the committed entries again.
- */
-export interface ReplicaApplication {
-  apply(entries: readonly Entry[]): void;
-  restore(snapshot: Snapshot): void;
-  /** The application state through the last applied entry, as bytes (for compaction). */
-  snapshot?(): Uint8Array;
-}
+export type { ReplicaApplication } from "./replica-application.js";
 
 export interface ReplicaOptions {
   readonly consensus: ConsensusOptions;
@@ -33,7 +22,17 @@ export interface ReplicaOptions {
   readonly notify: (notification: Notification) => void;
   /** The replica stopped itself (fail-stop): the disk failed. Not called for `stop()`. */
   readonly onFailure?: (error: Error) => void;
+  /** Snapshots the replica takes by itself (none when absent: the owner calls takeSnapshot). */
+  readonly snapshotPolicy?: SnapshotPolicy;
+  /** Application work yields the event loop after this long (default limits.applySliceMs). */
+  readonly sliceMs?: number;
 }
+
+/** The snapshot policy of services: limits.ts's. */
+export const defaultSnapshotPolicy: SnapshotPolicy = {
+  entriesInterval: limits.snapshotEntriesInterval,
+  logBytesMin: limits.snapshotLogBytesMin,
+};
 
 /**
  * The part of one Ready that must wait for durability: everything but `messages` and
@@ -41,7 +40,7 @@ export interface ReplicaOptions {
  */
 interface PendingBatch {
   durable: boolean;
-  /** Sequence number of its apply work (applySnapshot or apply), 0 when it has none. */
+  /** Sequence number of its apply work (applySnapshot or apply, application-driver.ts), 0 when it has none. */
   readonly applyWork: number;
   /** What to report back as `persisted`, or null when the batch held no entries or snapshot. */
   readonly through: LogPosition | null;
@@ -59,11 +58,15 @@ const tickInput: Input = Object.freeze({ type: "tick" });
  *   in the write's onDurable, in batch order:
  *     messagesAfterPersist -> sent
  *     persisted            -> stepped back into the node (if the batch had entries or a snapshot)
- *     applySnapshot, apply -> application
- *     notify               -> local clients
+ *     applySnapshot, apply -> the application driver (then the application, in slices)
+ *     notify               -> local clients, through the driver after the applies before them
+ *   applyEarly, notifyEarly -> the driver, after the apply work of earlier batches
  *
  * A Ready without `persist` still queues its after-persist part behind earlier pending writes,
  * so the effects of consecutive Readies never overtake one another.
+ *
+ * The consensus never waits for the application: `persisted` and the messages that follow it go
+ * out as soon as the write is durable, however far behind the application's slices are.
  *
  * The same class runs in the simulator and in the member process; nothing here knows which.
  */
@@ -83,19 +86,8 @@ export class Replica {
   private readonly messageInput: { type: "message"; message: Message } = { type: "message", message: null as unknown as Message };
   private messageInputBusy = false;
 
-  // What the application holds, to build snapshots: the last applied position and the
-  // configuration in force at that index.
-  private appliedIndex = 0;
-  private appliedTerm = 0;
-  private appliedConfig: Configuration;
-  private snapshotIndex = 0;
-
-  // Early work (effects.ts rule 5): it waits only for the apply work of earlier batches.
-  private applyWorkIssued = 0;
-  private applyWorkDone = 0;
-  private readonly earlyWaiting: { readonly afterApplyWork: number; readonly ready: Ready }[] = [];
-  /** The application's state before any entry, for a rollback to "nothing committed yet". */
-  private initialState: Uint8Array | null = null;
+  /** The application's side of every Ready, in slices. */
+  private readonly driver: ApplicationDriver;
 
   /** Why storage recovery marked this member empty, or null. */
   readonly emptyReason: string | null;
@@ -105,8 +97,19 @@ export class Replica {
     this.id = options.consensus.id;
     const recovered = options.storage.recover();
     this.emptyReason = recovered.emptyReason;
-    this.appliedConfig = { voters: options.consensus.definedMembers, learners: [] };
-    if (options.consensus.applyBeforeCommit) this.initialState = options.application.snapshot?.call(options.application) ?? null;
+    this.driver = new ApplicationDriver({
+      id: this.id,
+      application: options.application,
+      clock: options.clock,
+      definedMembers: options.consensus.definedMembers,
+      applyBeforeCommit: options.consensus.applyBeforeCommit,
+      sliceMs: options.sliceMs ?? limits.applySliceMs,
+      snapshotCommitWaitMs: limits.snapshotCommitWaitMs,
+      snapshotPolicy: options.snapshotPolicy ?? null,
+      notify: options.notify,
+      commitIndex: () => this.node.commitIndex,
+      snapshotTaken: (snapshot) => this.step({ type: "snapshot-taken", snapshot }),
+    });
     // A recovered snapshot reaches the (blank) application through the first Ready's
     // applySnapshot, like one installed from the leader.
     this.node = new ConsensusNode(options.consensus, recovered, options.clock.nowMs());
@@ -139,24 +142,15 @@ export class Replica {
   }
 
   /**
-   * Snapshot the application at its last applied entry and let the node compact the log
-   * through it. Returns false when there is nothing new to snapshot or no snapshot hook.
+   * Snapshot the application once the work queued before it is applied, and let the node
+   * compact the log through it. The state is captured between two applies and encoded in
+   * slices; an early-applying leader first waits (bounded) for the commit index to reach what
+   * it applied. Returns false when there is nothing new to snapshot, one is under way, or the
+   * application has no snapshot hook.
    */
   takeSnapshot(): boolean {
-    const snapshotOf = this.options.application.snapshot;
-    if (this.stopped || snapshotOf === undefined) return false;
-    if (this.appliedIndex <= this.snapshotIndex) return false;
-    // A leader applying before commit: its state may hold entries that never commit. Later.
-    if (this.appliedIndex > this.node.status().commitIndex) return false;
-    const snapshot: Snapshot = {
-      index: this.appliedIndex,
-      term: this.appliedTerm,
-      config: this.appliedConfig,
-      data: snapshotOf.call(this.options.application),
-    };
-    this.snapshotIndex = snapshot.index;
-    this.step({ type: "snapshot-taken", snapshot });
-    return true;
+    if (this.stopped) return false;
+    return this.driver.takeSnapshot();
   }
 
   status(): MemberStatus {
@@ -170,6 +164,11 @@ export class Replica {
 
   get quorumReceivedIndex(): number {
     return this.node.quorumReceivedIndex;
+  }
+
+  /** How far the application stands behind what was committed here (applied in slices). */
+  applyStatus(): { readonly appliedIndex: number; readonly lagEntries: number; readonly slicesYielded: number } {
+    return { appliedIndex: this.driver.appliedIndex, lagEntries: this.driver.lagEntries, slicesYielded: this.driver.slicesYielded };
   }
 
   /** Leading with a valid lease now (synchronous; see lease.ts `leaseHeld`). */
@@ -195,6 +194,7 @@ export class Replica {
     this.stopped = true;
     this.tickTimer?.cancel();
     this.tickTimer = null;
+    this.driver.stop();
     this.options.transport.close();
     this.options.storage.close();
   }
@@ -263,12 +263,12 @@ export class Replica {
     const transport = this.options.transport;
     for (let i = 0; i < ready.messages.length; i++) transport.send(ready.messages[i] as Message);
 
-    const applyWork = ready.applySnapshot !== null || ready.apply.length > 0 ? ++this.applyWorkIssued : 0;
+    const applyWork = this.driver.issueApplyWork(ready);
     let early = ready.applyEarly.length > 0 || ready.notifyEarly.length > 0;
-    if (early && applyWork === 0 && this.earlyWaiting.length === 0 && this.applyWorkDone >= this.applyWorkIssued) {
+    if (early && applyWork === 0 && this.driver.earlyMayRunNow) {
       // Nothing to apply before it: answer memory ack points before this batch's commits, so
       // a quorum-received and a commit that arrive in one turn answer at the point asked for.
-      this.runEarly(ready);
+      this.driver.early(ready);
       early = false;
     }
     const persist = ready.persist;
@@ -287,29 +287,7 @@ export class Replica {
       this.pending.push(batch);
       this.options.storage.write(persist, (error) => this.onDurable(batch, error));
     }
-    if (early) {
-      if (this.earlyWaiting.length === 0 && this.applyWorkDone >= this.applyWorkIssued) this.runEarly(ready);
-      else this.earlyWaiting.push({ afterApplyWork: this.applyWorkIssued, ready });
-    }
-  }
-
-  /** A leader's own entries, applied before they commit, and what it tells clients of them. */
-  private runEarly(ready: Ready): void {
-    if (ready.applyEarly.length > 0) {
-      this.noteApplied(ready.applyEarly);
-      this.options.application.apply(ready.applyEarly);
-    }
-    const notify = this.options.notify;
-    for (let i = 0; i < ready.notifyEarly.length; i++) notify(ready.notifyEarly[i] as Notification);
-  }
-
-  private runEarlyWaiting(): void {
-    while (!this.stopped && this.earlyWaiting.length > 0) {
-      const next = this.earlyWaiting[0] as { readonly afterApplyWork: number; readonly ready: Ready };
-      if (next.afterApplyWork > this.applyWorkDone) return;
-      this.earlyWaiting.shift();
-      this.runEarly(next.ready);
-    }
+    if (early) this.driver.early(ready);
   }
 
   private onDurable(batch: PendingBatch, error: Error | undefined): void {
@@ -348,55 +326,10 @@ export class Replica {
     if (through !== null || hardState !== null) {
       this.node.step(this.options.clock.nowMs(), { type: "persisted", through, hardState });
     }
-    const application = this.options.application;
-    if (ready.applySnapshot !== null) {
-      application.restore(this.snapshotToRestore(ready.applySnapshot));
-      this.noteRestored(ready.applySnapshot);
-    }
-    if (ready.apply.length > 0) {
-      this.noteApplied(ready.apply);
-      application.apply(ready.apply);
-    }
-    const notify = this.options.notify;
-    for (let i = 0; i < ready.notify.length; i++) notify(ready.notify[i] as Notification);
-    if (applyWork !== 0) {
-      this.applyWorkDone = applyWork;
-      this.runEarlyWaiting();
-    }
+    this.driver.durable(ready, applyWork);
     // The persisted step (or a client reacting to a notification) may have produced more work;
     // one group commit completes many batches at once, so gather their effects into one Ready.
     this.scheduleDrain();
-  }
-
-  /** A snapshot at index 0 means the initial state (a rollback of early applies, effects.ts). */
-  private snapshotToRestore(snapshot: Snapshot): Snapshot {
-    if (snapshot.index !== 0) return snapshot;
-    assert(this.initialState !== null, `${this.id}: rolling back early applies needs the application's snapshot hook`);
-    return { ...snapshot, data: this.initialState };
-  }
-
-  private noteRestored(snapshot: Snapshot): void {
-    // Only a rollback of early applies (applyBeforeCommit) goes back.
-    assert(snapshot.index >= this.appliedIndex || this.options.consensus.applyBeforeCommit,
-      `${this.id} restores snapshot ${snapshot.index} behind applied ${this.appliedIndex}`);
-    this.appliedIndex = snapshot.index;
-    this.appliedTerm = snapshot.term;
-    this.appliedConfig = snapshot.config;
-    this.snapshotIndex = snapshot.index;
-  }
-
-  private noteApplied(entries: readonly Entry[]): void {
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i] as Entry;
-      assert(entry.index === this.appliedIndex + 1,
-        `${this.id} applies ${entry.index} after ${this.appliedIndex}: entries must be contiguous`);
-      this.appliedIndex = entry.index;
-      this.appliedTerm = entry.term;
-      if (entry.kind === "config") {
-        assert(entry.config !== undefined, "a config entry without its configuration");
-        this.appliedConfig = entry.config;
-      }
-    }
   }
 
   private fail(error: Error): void {

@@ -53,7 +53,40 @@ export function chargedApplication<T extends ReplicaApplication>(application: T,
       return bytes;
     };
   }
+  const beginRestore = application.beginRestore;
+  if (beginRestore !== undefined) {
+    charged.beginRestore = (snapshot) => {
+      const sliced = beginRestore.call(application, snapshot);
+      return { step: (more) => chargedStep(sliced, more, workCosts.restoreByteMs, charge) };
+    };
+  }
+  const captureSnapshot = application.captureSnapshot;
+  if (captureSnapshot !== undefined) {
+    charged.captureSnapshot = () => {
+      const sliced = captureSnapshot.call(application);
+      return { step: (more) => chargedStep(sliced, more, workCosts.snapshotByteMs, charge) };
+    };
+  }
   return charged;
+}
+
+/**
+ * One step of sliced work, charging each unit as it is done: `more()` is asked after every
+ * unit, so the clock it reads has moved by that unit's cost (and the slice ends in time).
+ */
+function chargedStep<T>(sliced: { step(more: () => boolean): T; readonly progressBytes?: number }, more: () => boolean, byteMs: number, charge: (workMs: number) => void): T {
+  let counted = sliced.progressBytes ?? 0;
+  const settle = (): void => {
+    const progress = sliced.progressBytes ?? 0;
+    charge(Math.max(0, progress - counted) * byteMs);
+    counted = progress;
+  };
+  const result = sliced.step(() => {
+    settle();
+    return more();
+  });
+  settle();
+  return result;
 }
 
 /** A log whose recovery charges the bytes it read back. */

@@ -33,6 +33,9 @@ interface ScheduledEvent {
   readonly owner: EventOwner | null;
   readonly action: () => void;
   readonly phase: EventPhase;
+  /** When it first fell due, and in what order it was made: a busy member's release order. */
+  readonly dueMs: number;
+  readonly order: number;
   cancelled: boolean;
 }
 
@@ -67,8 +70,14 @@ export class Scheduler {
   /** Run `action` after `delayMs` of virtual time (in Node's `phase`, for a busy member). */
   schedule(delayMs: number, owner: EventOwner | null, action: () => void, phase: EventPhase = "io"): TimerHandle {
     assert(delayMs >= 0 && Number.isFinite(delayMs), `bad delay ${delayMs}`);
-    const event: ScheduledEvent = { timeMs: this.nowMs + delayMs, sequence: this.sequence++, owner, action, phase, cancelled: false };
-    this.push(event);
+    const sequence = this.sequence++;
+    const timeMs = this.nowMs + delayMs;
+    const event: ScheduledEvent = { timeMs, sequence, owner, action, phase, dueMs: timeMs, order: sequence, cancelled: false };
+    const busyUntil = owner === null ? undefined : this.busyUntil.get(owner.member);
+    // Due while its member is still busy (what it sets up during its own work, too): it waits
+    // for the release, which orders it among the others as Node's loop would.
+    if (owner !== null && busyUntil !== undefined && busyUntil >= timeMs && busyUntil > this.nowMs) this.stall(owner.member, event, busyUntil);
+    else this.push(event);
     return { cancel: () => { event.cancelled = true; } };
   }
 
@@ -136,7 +145,8 @@ export class Scheduler {
 
   /**
    * The member's work is done (or it died): what fell due meanwhile runs now, timers first,
-   * then I/O, then immediates (each in the order it fell due), as Node's loop would run them.
+   * then I/O, then immediates, each in the order it fell due (immediates: in the order they
+   * were queued, the member's own included), as Node's loop would run them.
    */
   private release(member: string): void {
     const busyUntil = this.busyUntil.get(member);
@@ -147,9 +157,8 @@ export class Scheduler {
     }
     const list = this.stalled.get(member) ?? [];
     this.stalled.delete(member);
-    const ordered = list.map((event, order) => ({ event, order }))
-      .sort((a, b) => phaseOrder[a.event.phase] - phaseOrder[b.event.phase] || a.order - b.order);
-    for (const { event } of ordered) {
+    const ordered = list.sort((a, b) => phaseOrder[a.phase] - phaseOrder[b.phase] || a.dueMs - b.dueMs || a.order - b.order);
+    for (const event of ordered) {
       event.timeMs = this.nowMs;
       event.sequence = this.sequence++;
       this.push(event);

@@ -13,7 +13,8 @@ import { AckedDurable, KeyedDurable, type DurableState } from "./durable-state.j
 import { compileMatcher } from "./matcher.js";
 import { matcherToWire } from "./matcher-wire.js";
 import { listNames, stateLimits, type StateLimits } from "./state-limits.js";
-import { restoreStores, snapshotStores } from "./state-snapshot.js";
+import { SnapshotDecoder } from "./state-snapshot-decoder.js";
+import { captureStores } from "./state-snapshot-encoder.js";
 import type {
   ClusterStoresConfig,
   Command,
@@ -22,6 +23,7 @@ import type {
   PersistenceState,
   PublishOutcome,
   Rejection,
+  SlicedStep,
   StoreInfo,
   StoredMessage,
 } from "./state-types.js";
@@ -83,14 +85,33 @@ class PersistenceStateMachine implements PersistenceState {
   }
 
   snapshot(): Uint8Array {
-    return snapshotStores(this.appliedIndex, this.logTimeMs, [...this.storesByName.values()]);
+    return captureStores(this.appliedIndex, this.logTimeMs, [...this.storesByName.values()]).finish();
   }
 
   restore(bytes: Uint8Array): void {
-    const restored = restoreStores(bytes, this.config, this.limits);
-    this.appliedIndex = restored.appliedIndex;
-    this.logTimeMs = restored.logTimeMs;
-    this.storesByName = restored.stores;
+    const restoring = this.beginRestore(bytes);
+    restoring.step(() => true);
+  }
+
+  captureSnapshot(): SlicedStep<Uint8Array> {
+    return captureStores(this.appliedIndex, this.logTimeMs, [...this.storesByName.values()]);
+  }
+
+  beginRestore(bytes: Uint8Array): SlicedStep<true> {
+    const decoder = new SnapshotDecoder(bytes, this.config, this.limits);
+    return {
+      get progressBytes() {
+        return decoder.progressBytes;
+      },
+      step: (more) => {
+        if (!decoder.step(more)) return null;
+        const restored = decoder.result;
+        this.appliedIndex = restored.appliedIndex;
+        this.logTimeMs = restored.logTimeMs;
+        this.storesByName = restored.stores;
+        return true;
+      },
+    };
   }
 
   // --- commands ------------------------------------------------------------------------------

@@ -1,5 +1,9 @@
 /**
- * The whole persistence state as bytes, and back. A snapshot is msgpack of positional arrays
+ * Format 1 of the persistence snapshot, read only: snapshots are written in format 2
+ * (state-snapshot-encoder.ts), whose frames can be packed and read in slices; this one is one
+ * msgpack array, read at once, kept so that data written before still restores.
+ *
+ * A snapshot is msgpack of positional arrays
  * (no maps, no records), built in a fixed order (stores and durables in configuration then
  * creation order, messages by store sequence, keys in key order, publishers in recency
  * order), so the same state always gives the same bytes and every service can check that.
@@ -27,28 +31,6 @@ import { newStores, type StoreState } from "./store-state.js";
 const snapshotFormat = 1;
 const packr = new Packr({ useRecords: false });
 
-export function snapshotStores(appliedIndex: number, logTimeMs: number, stores: readonly StoreState[]): Uint8Array {
-  return packr.pack([snapshotFormat, appliedIndex, logTimeMs, stores.map(storeRecord)]);
-}
-
-function storeRecord(store: StoreState): unknown[] {
-  const messages: unknown[] = [];
-  for (const entry of store.messages.values()) messages.push(entry.storeSequence, entry.atMs, entry.message);
-  const durables = [...store.durables.values()].map((durable) => {
-    const origin = durable.origin.dynamic ? [durable.origin.template, durable.origin.matcher ?? null] : null;
-    if (durable.kind === "acked") return [durable.name, origin, durable.pending.toArray()];
-    const held: unknown[] = [];
-    for (const key of durable.keysInOrder()) held.push(key, (durable.entries.get(key) as StoredEntry).storeSequence);
-    return [durable.name, origin, held];
-  });
-  const publishers = store.windows.records().map((record) => {
-    const outcomes: unknown[] = [];
-    for (const [sequence, outcome] of record.outcomes) outcomes.push(sequence, "storeSequence" in outcome ? outcome.storeSequence : [outcome.reason, outcome.detail]);
-    return [record.publisherId, record.lastActiveMs, record.highest, outcomes];
-  });
-  return [store.name, store.lastSequence, messages, durables, publishers];
-}
-
 export interface RestoredState {
   readonly appliedIndex: number;
   readonly logTimeMs: number;
@@ -64,7 +46,8 @@ export function restoreStores(bytes: Uint8Array, config: ClusterStoresConfig, li
   assert(Array.isArray(decoded) && decoded[0] === snapshotFormat && decoded.length === 4, "not a persistence snapshot of format 1");
   const [, appliedIndex, logTimeMs, storeRecords] = decoded as [number, number, number, unknown[]];
   const stores = newStores(config, limits);
-  assert(storeRecords.length === stores.size, `snapshot has ${storeRecords.length} stores, the configuration ${stores.size}`);
+  // A store configured since starts empty; one no longer configured cannot be restored (restoreStore).
+  assert(storeRecords.length <= stores.size, `snapshot has ${storeRecords.length} stores, the configuration ${stores.size}`);
   for (const record of storeRecords) restoreStore(stores, record as unknown[]);
   return { appliedIndex, logTimeMs, stores };
 }
@@ -104,7 +87,7 @@ function restoreStore(stores: Map<string, StoreState>, record: unknown[]): void 
   store.windows.restore(publishers.map(windowRecord));
 }
 
-function addDynamic(store: StoreState, name: string, origin: [string, WireTest[] | null] | null) {
+export function addDynamic(store: StoreState, name: string, origin: [string, WireTest[] | null] | null) {
   assert(origin !== null, `snapshot store ${store.name}: static durable ${name} is not configured`);
   const [templateName, wire] = origin;
   const template = store.templates.get(templateName);
@@ -118,7 +101,7 @@ function addDynamic(store: StoreState, name: string, origin: [string, WireTest[]
   return store.addDurable(name, settings, compiled.matcher, dynamic);
 }
 
-function windowRecord(record: unknown[]): WindowRecord {
+export function windowRecord(record: unknown[]): WindowRecord {
   const [publisherId, lastActiveMs, highest, flat] = record as [string, number, number, unknown[]];
   const outcomes: [number, RememberedOutcome][] = [];
   for (let index = 0; index < flat.length; index += 2) {

@@ -203,4 +203,18 @@ export interface PersistenceState extends PersistenceView {
   snapshot(): Uint8Array;
   /** Replaces the whole state; the bytes come from `snapshot()` of the same configuration. */
   restore(bytes: Uint8Array): void;
+  /**
+   * Capture the state now and encode it in slices (state-snapshot-encoder.ts): `step(more)`
+   * returns the bytes `snapshot()` would have given at the capture, once complete.
+   */
+  captureSnapshot(): SlicedStep<Uint8Array>;
+  /** `restore` in slices: the state is replaced when `step` returns true, not before. */
+  beginRestore(bytes: Uint8Array): SlicedStep<true>;
+}
+
+/** Work done a unit at a time while `more()` holds; null until finished. */
+export interface SlicedStep<T> {
+  step(more: () => boolean): T | null;
+  /** Bytes processed so far (the simulator charges the work by it). */
+  readonly progressBytes: number;
 }

@@ -2,7 +2,7 @@ import { assert } from "../../kernel/assert.js";
 import type { Entry, Snapshot } from "../../protocols/consensus/types.js";
 import { decodeCommand } from "../../protocols/persistence/command-codec.js";
 import type { Command, CommandResult, PersistenceState } from "../../protocols/persistence/state-types.js";
-import type { ReplicaApplication } from "../../runtime/replica.js";
+import type { ReplicaApplication, SlicedRestore, SnapshotEncoding } from "../../runtime/replica-application.js";
 
 /** Applied commands, for whoever drives deliveries (the leader's engine) and tests. */
 export interface AppliedListener {
@@ -82,5 +82,25 @@ export class PersistenceApplication implements ReplicaApplication {
 
   snapshot(): Uint8Array {
     return this.state.snapshot();
+  }
+
+  beginRestore(snapshot: Snapshot): SlicedRestore {
+    const restoring = this.state.beginRestore(snapshot.data);
+    return {
+      get progressBytes() {
+        return restoring.progressBytes;
+      },
+      step: (more) => {
+        if (restoring.step(more) === null) return false;
+        assert(this.state.appliedIndex === snapshot.index, `snapshot at ${snapshot.index} restored state at ${this.state.appliedIndex}`);
+        this.results.clear();
+        this.listener?.restored();
+        return true;
+      },
+    };
+  }
+
+  captureSnapshot(): SnapshotEncoding {
+    return this.state.captureSnapshot();
   }
 }

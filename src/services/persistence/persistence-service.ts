@@ -11,7 +11,7 @@ import type { MemberStatus } from "../../protocols/consensus/types.js";
 import { encodeCommand } from "../../protocols/persistence/command-codec.js";
 import { createPersistenceState } from "../../protocols/persistence/persistence-state.js";
 import type { AckPoint, ClusterStoresConfig, Command, PersistenceView } from "../../protocols/persistence/state-types.js";
-import { Replica } from "../../runtime/replica.js";
+import { defaultSnapshotPolicy, Replica } from "../../runtime/replica.js";
 import { PersistenceApplication } from "./persistence-application.js";
 import { DeliveryDriver, type DriverAttachResult, type SubscriberHandle } from "./delivery-driver.js";
 import { ProposalWaiters, type ProposeOutcome } from "./proposal-waiters.js";
@@ -58,8 +58,6 @@ export class PersistenceService {
   private readonly visible: VisibleView;
   private readonly ackPoints: ReadonlyMap<string, AckPoint>;
   private tickTimer: NodeJS.Timeout | null = null;
-  private lastSnapshotIndex = 0;
-  private snapshotScheduled = false;
   private readonly leaderListeners: ((leaderId: string | null) => void)[] = [];
   private leaderId: string | null = null;
   private stopped = false;
@@ -108,6 +106,7 @@ export class PersistenceService {
           transport,
           clock: new NodeClock(),
           application,
+          snapshotPolicy: defaultSnapshotPolicy,
           notify: (notification) => owner.notified(notification),
           onFailure: (error) => {
             options.log.error(`${options.name}: disk failure, service stopped: ${error.message}`);
@@ -147,6 +146,11 @@ export class PersistenceService {
 
   status(): MemberStatus {
     return this.replica.status();
+  }
+
+  /** Where the state stands against the log: applied in slices, so it may lag after a restart. */
+  applyStatus(): ReturnType<Replica["applyStatus"]> {
+    return this.replica.applyStatus();
   }
 
   /** Leader only: per durable, subscribers and messages delivered but not yet acked. */
@@ -283,14 +287,6 @@ export class PersistenceService {
 
   private appliedBatch(): void {
     this.delivery.appliedBatch();
-    if (!this.snapshotScheduled && this.application.state.appliedIndex - this.lastSnapshotIndex >= limits.snapshotEntriesInterval) {
-      // Not from inside apply: the replica is mid-drain.
-      this.snapshotScheduled = true;
-      setImmediate(() => {
-        this.snapshotScheduled = false;
-        if (this.replica.takeSnapshot()) this.lastSnapshotIndex = this.application.state.appliedIndex;
-      });
-    }
   }
 
   private restored(): void {

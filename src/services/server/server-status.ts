@@ -19,6 +19,9 @@ export interface ServiceStatus {
   readonly history: MemberStatus["history"];
   readonly consistency: MemberStatus["consistency"];
   readonly commitIndex: number;
+  /** The last entry the service's state holds, and how many committed entries it has yet to apply. */
+  readonly appliedIndex: number;
+  readonly applyLag: number;
   readonly empty: boolean;
   /** Why it recovered empty (no data, corruption, a cut WAL tail), while it still is. */
   readonly emptyReason: string | null;
@@ -66,6 +69,8 @@ export function serverStatus(realm: RealmDefinition, server: string, services: r
         history: status.history,
         consistency: status.consistency,
         commitIndex: status.commitIndex,
+        appliedIndex: service.applyStatus().appliedIndex,
+        applyLag: service.applyStatus().lagEntries,
         empty: status.empty,
         emptyReason: status.empty ? service.emptyReason : null,
         stores: service.view.stores().map((store) => ({

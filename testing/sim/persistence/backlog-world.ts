@@ -1,5 +1,6 @@
 import type { Prng } from "../../../src/kernel/prng.js";
 import type { AckPoint, ClusterStoresConfig } from "../../../src/protocols/persistence/state-types.js";
+import type { SnapshotPolicy } from "../../../src/runtime/application-driver.js";
 import type { FaultTarget, FaultMember } from "../faults.js";
 import type { WorkloadOptions } from "./persistence-workload.js";
 import { defaultWorkloadOptions } from "./persistence-workload.js";
@@ -39,6 +40,9 @@ export function backlogStores(ackPoint: AckPoint): ClusterStoresConfig {
   const prices = { name: "prices", limits: {}, full: "discard-old" as const, publisherMode: "no-confirm" as const, ackPoint: "quorum-memory" as const, durables: [], templates: [] };
   return { stores: [...stores, prices] };
 }
+
+/** Production's snapshot policy at the scale of this world's backlog (a few MiB of log). */
+export const backlogSnapshotPolicy: SnapshotPolicy = { entriesInterval: 100_000, logBytesMin: 4 * 1024 * 1024 };
 
 /** Virtual time for each part of a backlog run. */
 export interface BacklogTiming {

@@ -18,7 +18,7 @@ import { PersistenceHistory } from "./persistence-history.js";
 import { ackWaitMsByDurable, messageIdOf, simulatedStoresWith } from "./persistence-messages.js";
 import { PersistenceServer } from "./persistence-server.js";
 import { defaultWorkloadOptions, PersistenceWorkload } from "./persistence-workload.js";
-import { BacklogFaults, backlogStores, backlogTiming, backlogTimingQuick, backlogWorkloadOptions, type BacklogTiming } from "./backlog-world.js";
+import { BacklogFaults, backlogSnapshotPolicy, backlogStores, backlogTiming, backlogTimingQuick, backlogWorkloadOptions, type BacklogTiming } from "./backlog-world.js";
 
 export interface PersistenceSimulationOptions {
   readonly seed: number;
@@ -267,11 +267,18 @@ export class PersistenceSimulation {
     member.state = "up";
     const clock = this.scheduler.clockFor(owner);
     member.replica = new Replica({
-      consensus: consensusOptions({ id: member.id, definedMembers: this.definedMembers, random: this.random.fork() }, { appendEntriesMax: 64, inflightAppendsMax: 4, snapshotChunkBytes: 512, applyBeforeCommit: applyBeforeCommit(this.stores) }),
+      consensus: consensusOptions(
+        { id: member.id, definedMembers: this.definedMembers, random: this.random.fork() },
+        // Small batches and chunks exercise flow control and chunked installs on small states;
+        // the backlog world runs production's, at production's scale.
+        { ...(this.backlog === null ? { appendEntriesMax: 64, inflightAppendsMax: 4, snapshotChunkBytes: 512 } : {}), applyBeforeCommit: applyBeforeCommit(this.stores) },
+      ),
       storage: chargedStorage(member.disk.openLog(), clock.charge),
       transport: this.network.connect(owner),
       clock,
       application: chargedApplication(server.application, clock.charge),
+      // The backlog world snapshots as production does, at a scale its backlog reaches.
+      ...(this.backlog === null ? {} : { snapshotPolicy: backlogSnapshotPolicy }),
       notify: (notification) => this.notified(member, server, notification),
       onFailure: (error) => {
         this.trace.event(this.scheduler.now(), member.id, `fail-stop: ${error.message}`);
