@@ -1,8 +1,8 @@
 /**
  * YAML text → one yaml Document, in time linear in the text: parsed to tokens, checked against
  * the bounds (yaml-bounds.ts), composed, then checked for repeated keys in one pass. yaml's own
- * repeated-key check (`uniqueKeys`) compares each key with every earlier key of its mapping,
- * which made a mapping of 20,000 keys take minutes; it is off here and done with a set instead.
+ * repeated-key check (`uniqueKeys`) compares each key with every earlier key of its mapping
+ * (quadratic: a mapping of 20,000 keys takes minutes), so it is off and done with a set here.
  */
 import { Composer, isMap, isScalar, isSeq, Lexer, LineCounter, Parser, type CST, type Document } from "yaml";
 import { describeFound, formatPath, type PathSegment, type RealmError } from "./realm-error.js";
