@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parseRealmDefinition } from "../realm/load.js";
-import { formatRealmError } from "../realm/realm-error.js";
+import { formatRealmErrors, notListedLine } from "../realm/realm-error.js";
 import { exitCodes } from "./realm-file.js";
 import { table } from "./realm-status.js";
 
@@ -34,7 +34,8 @@ export function registerAdminCommands(program: Command): void {
         // Checked here too, so a wrong file is refused before anything is sent (and offline).
         const parsed = parseRealmDefinition(text, file);
         if (!parsed.ok) {
-          process.stderr.write(`realm definition ${file} is invalid; nothing was deployed:\n${parsed.errors.map((error) => `  ${formatRealmError(error)}`).join("\n")}\n`);
+          const lines = formatRealmErrors(parsed.errors, parsed.errorsNotListed).map((line) => `  ${line}`);
+          process.stderr.write(`realm definition ${file} is invalid; nothing was deployed:\n${lines.join("\n")}\n`);
           process.exit(exitCodes.usage);
         }
         body = { text, dryRun: options.dryRun, force: options.force };
@@ -114,6 +115,7 @@ interface DeployOutcomeJson {
   code?: string;
   message?: string;
   errors?: string[];
+  errorsNotListed?: number;
   dryRun?: boolean;
   unchanged?: boolean;
   revision?: { number: number; hash: string };
@@ -128,6 +130,7 @@ function deployReport(outcome: DeployOutcomeJson): string {
   if (!outcome.ok) {
     out.push(`deploy refused (${outcome.code ?? "?"}): ${outcome.message ?? ""}`);
     for (const error of outcome.errors ?? []) out.push(`  ${error}`);
+    if ((outcome.errorsNotListed ?? 0) > 0) out.push(`  ${notListedLine(outcome.errorsNotListed ?? 0)}`);
   } else if (outcome.unchanged) {
     out.push(`unchanged: revision ${outcome.revision?.number ?? "?"} is already this definition`);
   } else {

@@ -1,4 +1,5 @@
 import { loadRealmDefinition } from "../realm/load.js";
+import { notListedLine } from "../realm/realm-error.js";
 import type { RealmDefinition } from "../realm/schema.js";
 
 /** Exit codes scripts can rely on (also in main.ts's help). */
@@ -13,6 +14,7 @@ export async function loadRealmOrExit(path: string): Promise<RealmDefinition> {
     const at = error.line === undefined ? "" : ` (line ${error.line}, column ${error.column ?? 0})`;
     process.stderr.write(`  ${error.path || "(file)"}: expected ${error.expected}, found ${error.found}${at}\n`);
   }
+  if (result.errorsNotListed > 0) process.stderr.write(`  ${notListedLine(result.errorsNotListed)}\n`);
   process.exit(exitCodes.usage);
 }
 

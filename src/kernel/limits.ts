@@ -133,6 +133,22 @@ export const limits = {
   realmDefinitionCharactersMax: 4 * 1024 * 1024,
   /** YAML alias expansions in one file (a billion-laughs guard). */
   realmYamlAliasCountMax: 100,
+  /**
+   * Collections nested in one another in a realm definition (the top-level mapping is 1). The
+   * format needs 6 (durables[].matcher.fields[]); yaml's composer recurses per level.
+   */
+  realmYamlNestingDepthMax: 32,
+  /** Keys, values and collections in a realm definition: about 10,000 users, each with one permission. */
+  realmYamlNodesMax: 150_000,
+  /** Keys in one mapping of a realm definition; the format's largest mapping has 9. */
+  realmYamlKeysPerMapMax: 256,
+  /** Errors listed for one realm definition; the rest are counted, not listed. */
+  realmErrorsListedMax: 100,
+  /**
+   * A server reading a realm definition (a deploy) gives the event loop a turn at the next step
+   * after this long, so a large definition does not hold up heartbeats and consensus.
+   */
+  realmParseSliceMs: 10,
   /** Bounds on a stored scrypt hash's cost parameters, so a hostile file cannot stall a login. */
   scryptNMax: 2 ** 20,
   scryptRMax: 32,

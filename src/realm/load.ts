@@ -1,38 +1,61 @@
 /**
- * Reading a realm definition: YAML text → shape (schema.ts) → cross-references
- * (semantic-checks.ts). All or nothing: a realm comes back only when there is no error at all,
- * and otherwise every error found is listed, each with its path and, when known, line/column.
+ * Reading a realm definition: YAML text within bounds (yaml-document.ts) → shape (schema.ts) →
+ * cross-references (semantic-checks.ts), each step linear in the text. All or nothing: a realm
+ * comes back only when there is no error at all, and otherwise the errors found are listed (the
+ * first realmErrorsListedMax, and a count of the rest), each with its path and line/column.
  */
 import { limits } from "../kernel/limits.js";
 import { readFile } from "node:fs/promises";
-import { isNode, LineCounter, parseDocument, type Document } from "yaml";
+import { isNode, type Document, type LineCounter } from "yaml";
 import type { z } from "zod";
 import { describeFound, formatPath, type PathSegment, type RealmError } from "./realm-error.js";
 import { realmDefinitionSchema, type RealmDefinition } from "./schema.js";
 import { checkRealmDefinition } from "./semantic-checks.js";
+import { readYamlDocument } from "./yaml-document.js";
 
 /** A definition larger than this is refused before parsing: real realms are a few KiB. */
 export const realmDefinitionCharactersMax = limits.realmDefinitionCharactersMax;
 /** YAML aliases expand; this bounds the expansion ("billion laughs"). */
 const yamlAliasCountMax = limits.realmYamlAliasCountMax;
 
+/**
+ * `errors` holds at most realmErrorsListedMax errors, the first found; `errorsNotListed` counts
+ * the others, so that 20,000 unknown keys make a short answer that says how many there were.
+ */
 export type RealmParseResult =
   | { ok: true; realm: RealmDefinition }
-  | { ok: false; errors: RealmError[] };
+  | { ok: false; errors: RealmError[]; errorsNotListed: number };
 
 /** `source` names the text in errors (a file path, or "inline"); it is not read. */
 export function parseRealmDefinition(text: string, source: string): RealmParseResult {
+  const steps = parseSteps(text, source);
+  for (let step = steps.next(); ; step = steps.next()) if (step.done === true) return step.value;
+}
+
+/**
+ * The same, giving the event loop a turn whenever a step boundary comes realmParseSliceMs or
+ * more after the last turn: a server reading a large definition (a deploy) keeps answering
+ * heartbeats. yaml's composer and zod each run as one step (see README.md for their cost).
+ */
+export async function parseRealmDefinitionAsync(text: string, source: string, sliceMs: number = limits.realmParseSliceMs): Promise<RealmParseResult> {
+  const steps = parseSteps(text, source);
+  let sliceStartMs = performance.now();
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done === true) return step.value;
+    if (performance.now() - sliceStartMs < sliceMs) continue;
+    await new Promise((resolve) => setImmediate(resolve));
+    sliceStartMs = performance.now();
+  }
+}
+
+/** The reading, as steps: each `yield` is a point where an async reader may pause. */
+function* parseSteps(text: string, source: string): Generator<void, RealmParseResult> {
   if (text.length > realmDefinitionCharactersMax) {
     return fail([{ path: "", expected: `a definition of at most ${realmDefinitionCharactersMax} characters`, found: `${text.length} characters in ${source}` }]);
   }
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  if (document.errors.length > 0) {
-    return fail(document.errors.map((error) => {
-      const position = lineCounter.linePos(error.pos[0]);
-      return { path: "", expected: "valid YAML", found: firstLine(error.message), line: position.line, column: position.col };
-    }));
-  }
+  const read = yield* readYamlDocument(text);
+  if (!read.ok) return fail(read.errors);
+  const { document, lineCounter } = read;
   let data: unknown;
   try {
     data = document.toJS({ maxAliasCount: yamlAliasCountMax });
@@ -40,10 +63,12 @@ export function parseRealmDefinition(text: string, source: string): RealmParseRe
     // yaml throws on excessive or unresolved aliases: the file is wrong, not the program.
     return fail([{ path: "", expected: "YAML whose aliases resolve within limits", found: firstLine(String(error)) }]);
   }
+  yield;
   const parsed = realmDefinitionSchema.safeParse(data, { error: expectedPhrase });
-  if (!parsed.success) return fail(locate(shapeErrors(parsed.error.issues, data), document, lineCounter));
+  if (!parsed.success) return fail(shapeErrors(parsed.error.issues, data), document, lineCounter);
+  yield;
   const semanticErrors = checkRealmDefinition(parsed.data);
-  if (semanticErrors.length > 0) return fail(locate(semanticErrors, document, lineCounter));
+  if (semanticErrors.length > 0) return fail(semanticErrors, document, lineCounter);
   return { ok: true, realm: parsed.data };
 }
 
@@ -58,8 +83,11 @@ export async function loadRealmDefinition(path: string): Promise<RealmParseResul
   return parseRealmDefinition(text, path);
 }
 
-function fail(errors: RealmError[]): RealmParseResult {
-  return { ok: false, errors };
+/** The first realmErrorsListedMax errors, located in `document` when given (only those: locating costs). */
+function fail(errors: readonly RealmError[], document?: Document, lineCounter?: LineCounter): RealmParseResult {
+  const listed = errors.slice(0, limits.realmErrorsListedMax);
+  const located = document !== undefined && lineCounter !== undefined ? locate(listed, document, lineCounter) : listed;
+  return { ok: false, errors: located, errorsNotListed: errors.length - listed.length };
 }
 
 function firstLine(text: string): string {
@@ -133,7 +161,11 @@ function parsePath(path: string): PathSegment[] {
   return segments;
 }
 
-/** Adds line and column: of the node at the path, or of its nearest ancestor (missing keys). */
+/**
+ * Adds line and column: of the node at the path, or of its nearest ancestor (missing keys).
+ * Each lookup walks the path, scanning each mapping's keys: bounded by the nesting depth and
+ * realmYamlKeysPerMapMax, and done only for the errors listed.
+ */
 function locate(errors: RealmError[], document: Document, lineCounter: LineCounter): RealmError[] {
   return errors.map((error) => {
     const segments = parsePath(error.path);

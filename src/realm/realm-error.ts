@@ -52,3 +52,15 @@ export function formatRealmError(error: RealmError, source?: string): string {
   const path = error.path === "" ? "" : `${error.path}: `;
   return `${where === "" ? "" : `${where}: `}${path}expected ${error.expected}, found ${error.found}`;
 }
+
+/** Each error as formatRealmError writes it, then a line saying how many more were not listed. */
+export function formatRealmErrors(errors: readonly RealmError[], errorsNotListed: number, source?: string): string[] {
+  const lines = errors.map((error) => formatRealmError(error, source));
+  if (errorsNotListed > 0) lines.push(notListedLine(errorsNotListed));
+  return lines;
+}
+
+/** `… and 19900 more errors not listed`: the end of a list cut at realmErrorsListedMax. */
+export function notListedLine(errorsNotListed: number): string {
+  return `… and ${errorsNotListed} more ${errorsNotListed === 1 ? "error" : "errors"} not listed`;
+}

@@ -5,7 +5,7 @@
 import { parseScryptHash } from "./passwords.js";
 import { describeFound, formatPath, type PathSegment, type RealmError, type ReportRealmError } from "./realm-error.js";
 import { checkRealmRoles } from "./role-checks.js";
-import type { Durable, DurableTemplate, RealmDefinition } from "./schema.js";
+import type { Durable, DurableTemplate, RealmDefinition, Store } from "./schema.js";
 
 /** Service counts a cluster may have: a majority survives one failure (3) or two (5). */
 const clusterServiceCounts: readonly number[] = [3, 5];
@@ -101,18 +101,29 @@ function checkClusters(realm: RealmDefinition, report: Report): void {
   });
 }
 
+/** The first store of each name (a repeated name is its own error): one lookup per durable, not a scan. */
+type StoresByName = ReadonlyMap<string, Store>;
+
+function storesByNameOf(realm: RealmDefinition): StoresByName {
+  const byName = new Map<string, Store>();
+  for (const store of realm.stores) if (!byName.has(store.name)) byName.set(store.name, store);
+  return byName;
+}
+
 function checkStores(realm: RealmDefinition, report: Report): void {
+  const storesByName = storesByNameOf(realm);
   const clusters = new Set(realm.clusters.map((cluster) => cluster.name));
   realm.stores.forEach((store, storeIndex) => {
     if (!clusters.has(store.cluster)) report(["stores", storeIndex, "cluster"], "a cluster defined in clusters", describeFound(store.cluster));
     checkUnique(store.durableTemplates, ["stores", storeIndex, "durableTemplates"], "durable template", report);
     store.durableTemplates.forEach((template, templateIndex) => {
-      checkDurableSettings(realm, template, store.name, ["stores", storeIndex, "durableTemplates", templateIndex], report);
+      checkDurableSettings(storesByName, template, store.name, ["stores", storeIndex, "durableTemplates", templateIndex], report);
     });
   });
 }
 
 function checkDurables(realm: RealmDefinition, report: Report): void {
+  const storesByName = storesByNameOf(realm);
   const stores = new Set(realm.stores.map((store) => store.name));
   const firstByStore = new Map<string, number>();
   realm.durables.forEach((durable, durableIndex) => {
@@ -123,13 +134,13 @@ function checkDurables(realm: RealmDefinition, report: Report): void {
     const first = firstByStore.get(key);
     if (first === undefined) firstByStore.set(key, durableIndex);
     else report([...path, "name"], `a durable name not already used in store ${durable.store} (by ${formatPath(["durables", first])})`, describeFound(durable.name));
-    checkDurableSettings(realm, durable, durable.store, path, report);
+    checkDurableSettings(storesByName, durable, durable.store, path, report);
     checkMatcher(durable, path, report);
   });
 }
 
 /** Rules shared by static durables and templates: which settings fit which type. */
-function checkDurableSettings(realm: RealmDefinition, durable: DurableTemplate | Durable, storeName: string, path: readonly PathSegment[], report: Report): void {
+function checkDurableSettings(storesByName: StoresByName, durable: DurableTemplate | Durable, storeName: string, path: readonly PathSegment[], report: Report): void {
   const keyed = durable.type === "last-value" || durable.type === "map";
   if (keyed && durable.keyField === undefined) {
     report([...path, "keyField"], `the field that keys a ${durable.type} durable`, "nothing");
@@ -145,12 +156,12 @@ function checkDurableSettings(realm: RealmDefinition, durable: DurableTemplate |
       }
     }
   }
-  if (durable.deadLetterStore !== undefined) checkDeadLetterStore(realm, durable.deadLetterStore, storeName, [...path, "deadLetterStore"], report);
+  if (durable.deadLetterStore !== undefined) checkDeadLetterStore(storesByName, durable.deadLetterStore, storeName, [...path, "deadLetterStore"], report);
 }
 
-function checkDeadLetterStore(realm: RealmDefinition, deadLetterStore: string, storeName: string, path: readonly PathSegment[], report: Report): void {
-  const target = realm.stores.find((store) => store.name === deadLetterStore);
-  const source = realm.stores.find((store) => store.name === storeName);
+function checkDeadLetterStore(storesByName: StoresByName, deadLetterStore: string, storeName: string, path: readonly PathSegment[], report: Report): void {
+  const target = storesByName.get(deadLetterStore);
+  const source = storesByName.get(storeName);
   if (target === undefined) {
     report(path, "a store defined in stores", describeFound(deadLetterStore));
   } else if (deadLetterStore === storeName) {

@@ -143,6 +143,36 @@ describe("realm servers on real processes (seed 003)", () => {
     expect(await currentRevision()).toBe(1);
   });
 
+  it("answers a 1 MB definition of 110,000 unknown keys, and one of 2,000 typos, with 422 and a short error list, while its clients still hear its heartbeats", async () => {
+    // Both made before the client connects: this process, busy writing YAML, would miss heartbeats itself.
+    const manyKeys = `${family.text}${Array.from({ length: 110_000 }, (_, index) => `k${index}: 0`).join("\n")}\n`;
+    expect(manyKeys.length).toBeGreaterThan(1_000_000);
+    const typos = definition();
+    // Few enough that yaml's composer (one step the reader cannot cut) stays well under the 1 s heartbeat timeout.
+    typos.sites = [...(typos.sites as object[]), ...Array.from({ length: 2000 }, (_, index) => ({ name: `site${index}`, colour: "red" }))];
+    const typosText = stringify(typos);
+    const events: ConnectionEvent[] = [];
+    const client = await connect({ servers: [family.clientAddress("p1"), family.clientAddress("p1b")], ...familyCredentials, clientName: "large-deploy-watcher" });
+    client.on((event) => events.push(event));
+    try {
+      const keysAnswer = await family.deploy("p1", { text: manyKeys, dryRun: true });
+      expect(keysAnswer.status).toBe(422);
+      expect(keysAnswer.body).toMatchObject({ code: "invalid", message: "the definition is invalid (1 error); nothing changed", errorsNotListed: 0 });
+      expect(keysAnswer.body.errors).toEqual([expect.stringMatching(/^1:1: expected a mapping of at most 256 keys, found 110009 keys/)]);
+      const typosAnswer = await family.deploy("p1", { text: typosText, dryRun: true });
+      expect(typosAnswer.status).toBe(422);
+      expect(typosAnswer.body).toMatchObject({ message: "the definition is invalid (2000 errors, the first 100 listed); nothing changed", errorsNotListed: 1900 });
+      expect(typosAnswer.body.errors).toHaveLength(100);
+      expect((typosAnswer.body.errors as string[])[0]).toMatch(/sites\[3\]\.colour: expected only the keys this section defines/);
+      // Heartbeats time out after 1 s here: a primary busy reading would have lost this client to p1b.
+      expect(events.filter((event) => event.type === "disconnect" || event.type === "reconnect")).toEqual([]);
+      expect(((await client.status()) as { server: string }).server).toBe("p1");
+    } finally {
+      client.close();
+    }
+    expect(await currentRevision()).toBe(1);
+  }, 60_000);
+
   it("deploys a new revision: dry run first (diff, nothing changes), then the whole family and connected clients take it without reconnecting", async () => {
     const events: ConnectionEvent[] = [];
     const client = await connect({ servers: [family.clientAddress("p1")], ...familyCredentials });

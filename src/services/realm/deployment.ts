@@ -3,8 +3,7 @@ import type { ServerTestAnswer } from "../../protocols/realm/effects.js";
 import type { ClientTestAnswer } from "../../protocols/realm/messages.js";
 import type { RealmLinkStatus } from "../../protocols/realm/realm-service-node.js";
 import { diffDefinitions, type DefinitionDiff } from "../../realm/diff.js";
-import { parseRealmDefinition } from "../../realm/load.js";
-import { formatRealmError } from "../../realm/realm-error.js";
+import { formatRealmError, type RealmError } from "../../realm/realm-error.js";
 import type { RealmDefinition } from "../../realm/schema.js";
 import type { ClientAnswer, RealmClients } from "../server/realm-clients.js";
 import type { Session } from "../server/session.js";
@@ -53,8 +52,10 @@ export type DeployOutcome =
       /** invalid: the definition does not load; test-failed: clients cannot take it (use force). */
       readonly code: "invalid" | "not-primary" | "backup-link-down" | "out-of-sync" | "too-large" | "test-failed" | "stopped" | "busy";
       readonly message: string;
-      /** For `invalid`: every error, "path: expected …, found …". */
+      /** For `invalid`: the first realmErrorsListedMax errors, "line:column: path: expected …, found …". */
       readonly errors?: readonly string[];
+      /** For `invalid`: how many more errors were found and not listed. */
+      readonly errorsNotListed?: number;
       readonly primary?: string;
       readonly diff?: DefinitionDiff;
       /** For `test-failed`: the primary's own clients' answers. */
@@ -96,10 +97,8 @@ export class Deployment {
   private async run(request: DeployRequest): Promise<DeployOutcome> {
     const write = this.service.admitWrite();
     if (!write.admitted) return { ok: false, code: "not-primary", message: write.reason, primary: write.primary };
-    const parsed = parseRealmDefinition(request.text, "the deployed definition");
-    if (!parsed.ok) {
-      return { ok: false, code: "invalid", message: `the definition is invalid (${parsed.errors.length} ${parsed.errors.length === 1 ? "error" : "errors"}); nothing changed`, errors: parsed.errors.map((error) => formatRealmError(error)) };
-    }
+    const parsed = await this.service.readDefinition(request.text, "the deployed definition");
+    if (!parsed.ok) return invalid(parsed.errors, parsed.errorsNotListed);
     const newest = this.service.newest;
     const diff = diffDefinitions(newest?.text ?? "", request.text, limits.realmDiffLinesMax);
     const hash = definitionHash(request.text);
@@ -149,6 +148,18 @@ export class Deployment {
   private servers(tested: readonly ServerTestAnswer[]): AffiliatedServerCheck[] {
     return this.service.status().links.map((link) => serverCheck(link, tested.find((answer) => answer.server === link.peer)));
   }
+}
+
+function invalid(errors: readonly RealmError[], errorsNotListed: number): DeployOutcome {
+  const count = errors.length + errorsNotListed;
+  const listed = errorsNotListed === 0 ? "" : `, the first ${errors.length} listed`;
+  return {
+    ok: false,
+    code: "invalid",
+    message: `the definition is invalid (${count} ${count === 1 ? "error" : "errors"}${listed}); nothing changed`,
+    errors: errors.map((error) => formatRealmError(error)),
+    errorsNotListed,
+  };
 }
 
 function serverCheck(link: RealmLinkStatus, tested: ServerTestAnswer | undefined): AffiliatedServerCheck {

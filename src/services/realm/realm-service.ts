@@ -10,7 +10,7 @@ import type { ClientTestAnswer, Revision, RevisionId } from "../../protocols/rea
 import { realmServiceOptions } from "../../protocols/realm/options.js";
 import { RealmServiceNode, type RealmServiceStatus } from "../../protocols/realm/realm-service-node.js";
 import { realmFamily } from "../../realm/family.js";
-import { parseRealmDefinition } from "../../realm/load.js";
+import { parseRealmDefinition, parseRealmDefinitionAsync, type RealmParseResult } from "../../realm/load.js";
 import { formatRealmError } from "../../realm/realm-error.js";
 import type { RealmDefinition } from "../../realm/schema.js";
 import { RealmEffectRunner } from "../../runtime/realm-effect-runner.js";
@@ -67,6 +67,8 @@ export class RealmService {
   private bootstrapGivenUp = false;
   private bootstrapWaitSaid = false;
   private bootstrapNextMs = 0;
+  /** The definition readDefinition read last: what a deploy validated is activated without reading it again. */
+  private lastRead: { readonly text: string; readonly realm: RealmDefinition } | null = null;
 
   private constructor(
     private readonly options: RealmServiceStartOptions,
@@ -145,6 +147,17 @@ export class RealmService {
     return this.store.get(number);
   }
 
+  /**
+   * Reads a definition this server was handed (a deploy's, or a test's from upstream) without
+   * holding up the event loop for long (parseRealmDefinitionAsync), and keeps the last one
+   * read: activating that revision then takes it as it is instead of reading it again.
+   */
+  async readDefinition(text: string, source: string): Promise<RealmParseResult> {
+    const parsed = await parseRealmDefinitionAsync(text, source);
+    if (parsed.ok) this.lastRead = { text, realm: parsed.realm };
+    return parsed;
+  }
+
   /** Hands an already validated definition to the protocol; resolves when it answered. */
   deploy(text: string): Promise<DeployAnswer> {
     if (this.stoppedReason !== null) return Promise.resolve({ ok: false, code: "stopped", reason: `the realm service stopped: ${this.stoppedReason}` });
@@ -219,10 +232,16 @@ export class RealmService {
   }
 
   private activate(revision: Revision): void {
+    const read = this.lastRead;
+    if (read !== null && read.text === revision.text) {
+      this.options.onActivate(revision, read.realm);
+      return;
+    }
     const parsed = parseRealmDefinition(revision.text, `revision ${revision.number}`);
     if (!parsed.ok) {
       // Another version's definition that this server cannot read: keep running the one before.
-      this.options.log.error(`realm: revision ${revision.number} does not load here (${parsed.errors.length} errors, first: ${parsed.errors[0] ? formatRealmError(parsed.errors[0]) : "?"}); still running the previous definition`);
+      const count = parsed.errors.length + parsed.errorsNotListed;
+      this.options.log.error(`realm: revision ${revision.number} does not load here (${count} errors, first: ${parsed.errors[0] ? formatRealmError(parsed.errors[0]) : "?"}); still running the previous definition`);
       return;
     }
     this.options.onActivate(revision, parsed.realm);

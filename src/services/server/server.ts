@@ -99,11 +99,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // A deploy's test from upstream: the same check the primary makes of its own clients, of this
   // server's definition now against the revision's.
   const testClients = async (revision: Revision): Promise<readonly ClientAnswer[]> => {
-    if (realmClients === null) return [];
-    const parsed = parseRealmDefinition(revision.text, `revision ${revision.number}`);
+    // realmClients is set only once realmService is: past this line both are.
+    if (realmClients === null || realmService === null) return [];
+    // Read by the realm service, which keeps it: the activation that follows reads nothing again.
+    const parsed = await realmService.readDefinition(revision.text, `revision ${revision.number}`);
     const before = realm;
     if (!parsed.ok) {
-      const detail = `revision ${revision.number} does not load on ${name} (${parsed.errors.length} errors)`;
+      const detail = `revision ${revision.number} does not load on ${name} (${parsed.errors.length + parsed.errorsNotListed} errors)`;
       return realmClients.reports().map((report) => ({ clientId: report.clientId, client: report.client, user: report.user, app: report.app, status: "exception" as const, detail }));
     }
     return realmClients.test(revision, (session) => clientVerdict(before, parsed.realm, session));
