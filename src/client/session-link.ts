@@ -2,7 +2,17 @@ import { connect as netConnect } from "node:net";
 import { FramedConnection } from "../adapters/node/framed-connection.js";
 import { limits } from "../kernel/limits.js";
 import { encodeFrame } from "../wire/frame.js";
-import { decodeSessionResponse, encodeSessionMessage, sessionProtocolVersion, type ErrorCode, type RealmInfo, type SessionClientKind, type SessionPurpose, type SessionRequest, type SessionResponse } from "../wire/session-codec.js";
+import {
+  decodeSessionResponse,
+  encodeSessionMessage,
+  sessionProtocolVersion,
+  type ErrorCode,
+  type RealmInfo,
+  type SessionClientKind,
+  type SessionPurpose,
+  type SessionRequest,
+  type SessionResponse,
+} from "../wire/session-codec.js";
 import { HoldfastError } from "./errors.js";
 
 export interface Credentials {

@@ -49,7 +49,11 @@ describe("the bounded msgpack walk", () => {
 
   it("refuses nesting past the bound, naming the path, at any depth without recursing", () => {
     expect(checkMsgpack(nestedArrays(8), bounds)).toBeNull();
-    expect(checkMsgpack(nestedArrays(9), bounds)).toEqual({ kind: "out-of-bounds", path: "[0][0][0][0][0][0][0][0]", detail: "nested deeper than 8 levels of maps and arrays" });
+    expect(checkMsgpack(nestedArrays(9), bounds)).toEqual({
+      kind: "out-of-bounds",
+      path: "[0][0][0][0][0][0][0][0]",
+      detail: "nested deeper than 8 levels of maps and arrays",
+    });
     // Deeper than msgpackr's own unpacker survives (it overflows its stack near 10,000).
     expect(checkMsgpack(nestedArrays(1_000_000), sessionRequestBounds)).toMatchObject({ kind: "out-of-bounds" });
   });
@@ -67,8 +71,10 @@ describe("the bounded msgpack walk", () => {
   });
 
   it("refuses NaN, infinities, integers beyond 64 signed bits and extension types, naming where", () => {
-    const at = (name: string, bytes: Uint8Array) => checkMsgpack(packWithRaw({ type: "subscribe", matcher: { tests: [{ field: "x", equals: raw(name) }] } }, { [name]: bytes }), bounds);
-    expect(at("nan", float64(Number.NaN))).toEqual({ kind: "out-of-bounds", path: "matcher.tests[0].equals", detail: "NaN is not accepted; send a finite number" });
+    const request = (name: string) => ({ type: "subscribe", matcher: { tests: [{ field: "x", equals: raw(name) }] } });
+    const at = (name: string, bytes: Uint8Array) => checkMsgpack(packWithRaw(request(name), { [name]: bytes }), bounds);
+    const nan = { kind: "out-of-bounds", path: "matcher.tests[0].equals", detail: "NaN is not accepted; send a finite number" };
+    expect(at("nan", float64(Number.NaN))).toEqual(nan);
     expect(at("infinity", float64(-Infinity))).toMatchObject({ detail: "-Infinity is not accepted; send a finite number" });
     expect(at("float32", new Uint8Array([0xca, 0x7f, 0xc0, 0x00, 0x00]))).toMatchObject({ detail: "NaN is not accepted; send a finite number" });
     expect(at("uint64", uint64(2n ** 63n))).toMatchObject({ path: "matcher.tests[0].equals", detail: "an integer beyond signed 64 bits" });
@@ -80,7 +86,8 @@ describe("the bounded msgpack walk", () => {
 
   it("refuses keys that are not strings, locating them at their map", () => {
     expect(checkMsgpack(new Uint8Array([0x81, 0x01, 0x02]), bounds)).toEqual({ kind: "out-of-bounds", path: "", detail: "a map key must be a string" });
-    expect(checkMsgpack(packWithRaw({ a: [raw("m")] }, { m: new Uint8Array([0x81, 0x90, 0x02]) }), bounds)).toMatchObject({ path: "a[0]", detail: "a map key must be a string" });
+    const nested = packWithRaw({ a: [raw("m")] }, { m: new Uint8Array([0x81, 0x90, 0x02]) });
+    expect(checkMsgpack(nested, bounds)).toMatchObject({ path: "a[0]", detail: "a map key must be a string" });
   });
 
   it("calls truncated values, reserved bytes and trailing bytes unreadable", () => {

@@ -96,7 +96,8 @@ function refusal(head: Exclude<Head, { kind: "unreadable" }>, isKey: boolean, de
       return typeof head.value === "bigint" && head.value > int64Max ? "an integer beyond signed 64 bits" : null;
     case "ext":
       // msgpackr writes `undefined` (an optional field left undefined) as fixext 1 of type 0.
-      return head.type === 0 && head.end - head.start === 1 ? null : `msgpack extension type ${head.type} is not accepted (only maps, arrays, strings, bytes, numbers, booleans and nil)`;
+      if (head.type === 0 && head.end - head.start === 1) return null;
+      return `msgpack extension type ${head.type} is not accepted (only maps, arrays, strings, bytes, numbers, booleans and nil)`;
     case "scalar":
     case "string":
       return null;
@@ -211,7 +212,10 @@ function readHead(bytes: Uint8Array, view: DataView, at: number): Head {
   const length = width === 1 ? view.getUint8(at + 1) : width === 2 ? view.getUint16(at + 1) : view.getUint32(at + 1);
   const after = at + 1 + width;
   if (byte <= 0xc6) return within(bytes, { kind: "scalar", end: after + length });
-  if (byte <= 0xc9) return after >= bytes.length ? truncated : within(bytes, { kind: "ext", type: view.getInt8(after), start: after + 1, end: after + 1 + length });
+  if (byte <= 0xc9) {
+    if (after >= bytes.length) return truncated;
+    return within(bytes, { kind: "ext", type: view.getInt8(after), start: after + 1, end: after + 1 + length });
+  }
   if (byte <= 0xdb) return stringHead(bytes, after, length);
   return { kind: byte <= 0xdd ? "array" : "map", count: length, end: after };
 }

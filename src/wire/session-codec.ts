@@ -312,7 +312,8 @@ function checkRequest(record: Record<string, unknown>): Decoded<SessionRequest> 
     const count = (record.messages as unknown[]).length;
     if (count !== (record.sequences as unknown[]).length) return refused("malformed", "publish.messages: expected one message per sequence", answerTo);
     if (count > limits.publishItemsPerRequestMax) {
-      return refused("too-large", `publish: ${count} messages in one request; at most ${limits.publishItemsPerRequestMax} (publishItemsPerRequestMax): send fewer per request`, answerTo);
+      const error = `publish: ${count} messages in one request; at most ${limits.publishItemsPerRequestMax} (publishItemsPerRequestMax): send fewer per request`;
+      return refused("too-large", error, answerTo);
     }
   }
   return { ok: true, value: record as unknown as SessionRequest };

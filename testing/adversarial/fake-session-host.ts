@@ -45,7 +45,13 @@ export async function fakeRealm(): Promise<RealmDefinition> {
       { name: "prices-in", store: "prices" },
     ],
     applications: [{ name: fakeCredentials.app, endpoints: ["orders-in", "prices-in"] }],
-    users: [{ name: fakeCredentials.user, password: await hashPassword(fakeCredentials.password, { N: 2 ** 10, r: 8, p: 1 }), permissions: [{ application: fakeCredentials.app, actions: ["publish", "subscribe"] }] }],
+    users: [
+      {
+        name: fakeCredentials.user,
+        password: await hashPassword(fakeCredentials.password, { N: 2 ** 10, r: 8, p: 1 }),
+        permissions: [{ application: fakeCredentials.app, actions: ["publish", "subscribe"] }],
+      },
+    ],
   };
   const parsed = parseRealmDefinition(stringify(definition), "fake realm");
   if (!parsed.ok) throw new Error(`fake realm invalid: ${JSON.stringify(parsed.errors)}`);
@@ -146,7 +152,11 @@ export class FakeConnection implements SessionConnection {
 
 /** Log lines a host wrote, to check that each failure is logged once. */
 export function recordingLogger(lines: string[]): Logger {
-  return { info: (line) => void lines.push(`info ${line}`), warn: (line) => void lines.push(`warn ${line}`), error: (line) => void lines.push(`error ${line}`) };
+  return {
+    info: (line) => void lines.push(`info ${line}`),
+    warn: (line) => void lines.push(`warn ${line}`),
+    error: (line) => void lines.push(`error ${line}`),
+  };
 }
 
 export function fakeHost(realm: RealmDefinition, service: InstantService, log: Logger): SessionHost {

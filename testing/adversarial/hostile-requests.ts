@@ -57,11 +57,22 @@ const anyHostile = fc.oneof({ weight: 3, arbitrary: plainHostile }, { weight: 1,
 const encodedMessage = fc
   .record({ subject: fc.constantFrom("ORDERS.EU.new", "JOBS.build"), symbol: fc.constantFrom("ACME", "GLOBEX"), n: fc.bigInt({ min: 0n, max: 100n }) })
   .map((fields) => encodeMessage(message(fields)));
-const messageBytes = fc.oneof({ weight: 4, arbitrary: encodedMessage }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 20 }) }, { weight: 1, arbitrary: fc.constant(new Uint8Array(70_000)) });
+const messageBytes = fc.oneof(
+  { weight: 4, arbitrary: encodedMessage },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 20 }) },
+  { weight: 1, arbitrary: fc.constant(new Uint8Array(70_000)) },
+);
 
 const taggedValue = fc.oneof(
-  fc.record({ type: fc.constantFrom("int", "float", "string", "bool", "message", "timestamp", "nope"), value: fc.oneof(fc.bigInt({ min: -5n, max: 5n }), fc.string({ maxLength: 4 }), fc.double(), fc.boolean(), fc.constant(null)) }),
-  fc.record({ type: fc.constant("array"), elementType: fc.constantFrom("int", "array", "x"), values: fc.array(fc.oneof(fc.record({ type: fc.constant("int"), value: int64 }), plainHostile), { maxLength: 3 }) }),
+  fc.record({
+    type: fc.constantFrom("int", "float", "string", "bool", "message", "timestamp", "nope"),
+    value: fc.oneof(fc.bigInt({ min: -5n, max: 5n }), fc.string({ maxLength: 4 }), fc.double(), fc.boolean(), fc.constant(null)),
+  }),
+  fc.record({
+    type: fc.constant("array"),
+    elementType: fc.constantFrom("int", "array", "x"),
+    values: fc.array(fc.oneof(fc.record({ type: fc.constant("int"), value: int64 }), plainHostile), { maxLength: 3 }),
+  }),
 );
 const fieldPath = fc.constantFrom("id", "customer.region", "subject", "", "a..b", "1x");
 const fieldTest = fc.oneof(
@@ -88,8 +99,20 @@ const key = fc.constantFrom("ACME", "GLOBEX", "");
 /** Well-formed values of each request type's fields (requestId aside: the sender numbers it). */
 function validFields(credentials: { app: string; user: string; password: string }): Record<string, Record<string, fc.Arbitrary<unknown>>> {
   return {
-    hello: { protocol: fc.constant(sessionProtocolVersion), client: fc.constant("fuzz"), app: fc.constant(credentials.app), user: fc.constant(credentials.user), password: fc.constant(credentials.password), purpose: fc.constantFrom(undefined, "home", "leader") },
-    publish: { endpoint, publisherId: fc.constantFrom("fuzz-1", "fuzz-2"), sequences: fc.array(fc.integer({ min: 1, max: 1_000_000 }), { minLength: 1, maxLength: 4 }), messages: fc.array(messageBytes, { minLength: 1, maxLength: 4 }) },
+    hello: {
+      protocol: fc.constant(sessionProtocolVersion),
+      client: fc.constant("fuzz"),
+      app: fc.constant(credentials.app),
+      user: fc.constant(credentials.user),
+      password: fc.constant(credentials.password),
+      purpose: fc.constantFrom(undefined, "home", "leader"),
+    },
+    publish: {
+      endpoint,
+      publisherId: fc.constantFrom("fuzz-1", "fuzz-2"),
+      sequences: fc.array(fc.integer({ min: 1, max: 1_000_000 }), { minLength: 1, maxLength: 4 }),
+      messages: fc.array(messageBytes, { minLength: 1, maxLength: 4 }),
+    },
     subscribe: {
       subscriptionId,
       endpoint,
@@ -111,7 +134,13 @@ function validFields(credentials: { app: string; user: string; password: string 
     "bus-publish": { subject: fc.constantFrom("ORDERS.EU", "a..b", "*"), replyTo: fc.constantFrom(null, "INBOX.1", ""), message: messageBytes },
     status: {},
     ping: { revision: fc.constantFrom(undefined, 0, 3, -1) },
-    "realm-status": { number: fc.integer({ min: 0, max: 3 }), hash: fc.constantFrom("abc", ""), test: fc.boolean(), status: fc.constantFrom("running", "needs-restart", "exception", "other"), detail: fc.constantFrom("", "x".repeat(2000)) },
+    "realm-status": {
+      number: fc.integer({ min: 0, max: 3 }),
+      hash: fc.constantFrom("abc", ""),
+      test: fc.boolean(),
+      status: fc.constantFrom("running", "needs-restart", "exception", "other"),
+      detail: fc.constantFrom("", "x".repeat(2000)),
+    },
   };
 }
 
@@ -120,8 +149,14 @@ const missing = Symbol("missing");
 export function hostileRequests(credentials: { app: string; user: string; password: string }): fc.Arbitrary<HostileRequest> {
   const types = validFields(credentials);
   const field = (valid: fc.Arbitrary<unknown>): fc.Arbitrary<unknown> =>
-    fc.oneof({ weight: 12, arbitrary: valid }, { weight: 2, arbitrary: plainHostile }, { weight: 1, arbitrary: rawValues }, { weight: 1, arbitrary: fc.constant(missing) });
-  const type = fc.oneof({ weight: 20, arbitrary: fc.constantFrom(...Object.keys(types)) }, { weight: 1, arbitrary: fc.constantFrom("nope", "toString", "__proto__") });
+    fc.oneof(
+      { weight: 12, arbitrary: valid },
+      { weight: 2, arbitrary: plainHostile },
+      { weight: 1, arbitrary: rawValues },
+      { weight: 1, arbitrary: fc.constant(missing) },
+    );
+  const unknownType = fc.constantFrom("nope", "toString", "__proto__");
+  const type = fc.oneof({ weight: 20, arbitrary: fc.constantFrom(...Object.keys(types)) }, { weight: 1, arbitrary: unknownType });
   return type.chain((name) => {
     const valid = types[name] ?? {};
     return fc
@@ -157,4 +192,17 @@ export function packHostile(request: HostileRequest, requestId: number): Uint8Ar
 }
 
 /** Request types the session answers when they decode (the others are fire and forget). */
-export const answeredTypes: ReadonlySet<string> = new Set(["hello", "publish", "subscribe", "unsubscribe", "ack", "map-get", "map-set", "map-remove", "map-iterate", "bus-subscribe", "status", "ping"]);
+export const answeredTypes: ReadonlySet<string> = new Set([
+  "hello",
+  "publish",
+  "subscribe",
+  "unsubscribe",
+  "ack",
+  "map-get",
+  "map-set",
+  "map-remove",
+  "map-iterate",
+  "bus-subscribe",
+  "status",
+  "ping",
+]);

@@ -9,6 +9,7 @@ import { limits } from "../../src/kernel/limits.js";
 import { encodeFrame } from "../../src/wire/frame.js";
 import { decodeSessionResponse, sessionProtocolVersion, type SessionResponse } from "../../src/wire/session-codec.js";
 import { waitFor } from "../process/wait-for.js";
+import { answerTo, closingOf } from "./answer-check.js";
 
 const packr = new Packr({ useRecords: false });
 
@@ -57,18 +58,19 @@ export class RawClient {
     if (!this.socket.destroyed) this.socket.write(bytes);
   }
 
-  answerTo(requestId: number): SessionResponse | undefined {
-    return this.received.find((response) => "requestId" in response && response.requestId === requestId);
-  }
-
   get closing(): Extract<SessionResponse, { type: "closing" }> | undefined {
-    return this.received.find((response): response is Extract<SessionResponse, { type: "closing" }> => response.type === "closing");
+    return closingOf(this);
   }
 
   /** The answer to `requestId`, or undefined once the connection closed or the time ran out. */
   async answer(requestId: number, timeoutMs = 5000): Promise<SessionResponse | undefined> {
-    await waitFor(() => this.answerTo(requestId) !== undefined || this.closeReason !== null, timeoutMs).catch(() => {});
-    return this.answerTo(requestId);
+    await this.until(() => answerTo(this, requestId) !== undefined, timeoutMs).catch(() => {});
+    return answerTo(this, requestId);
+  }
+
+  /** Waits (bounded) until `done` holds or the connection closed. */
+  async until(done: () => boolean, timeoutMs = 5000): Promise<void> {
+    await waitFor(() => done() || this.closeReason !== null, timeoutMs);
   }
 
   /** Waits until the server closed the connection (bounded). */

@@ -12,6 +12,7 @@ import type { SessionHost } from "../../src/services/server/session.js";
 import { nestedArrays, packWithRaw, raw } from "../../src/wire/msgpack-test-support.js";
 import { sessionProtocolVersion, type SessionResponse } from "../../src/wire/session-codec.js";
 import { waitFor } from "../process/wait-for.js";
+import { answerTo, closingOf } from "./answer-check.js";
 import { fakeCredentials, fakeHost, fakeRealm, InstantService, openSession, recordingLogger, settle, type FakeConnection } from "./fake-session-host.js";
 
 const packr = new Packr({ useRecords: false });
@@ -34,15 +35,17 @@ async function welcomed(host: SessionHost): Promise<FakeConnection> {
   return connection;
 }
 
-const answerTo = (connection: FakeConnection, requestId: number): SessionResponse | undefined => connection.received.find((response) => "requestId" in response && response.requestId === requestId);
 /** Waits (bounded) for the answer to `requestId`, or for the session to close. */
 async function answered(connection: FakeConnection, requestId: number): Promise<SessionResponse | undefined> {
   await waitFor(() => answerTo(connection, requestId) !== undefined || connection.closeReason !== null, 2000);
   await settle();
   return answerTo(connection, requestId);
 }
-const closing = (connection: FakeConnection) => connection.received.find((response) => response.type === "closing");
-const publish = (requestId: number) => packr.pack({ type: "publish", requestId, endpoint: "orders-in", publisherId: "p", sequences: [requestId], messages: [encodeMessage(message({ n: BigInt(requestId) }))] });
+const closing = closingOf;
+const publish = (requestId: number) => {
+  const messages = [encodeMessage(message({ n: BigInt(requestId) }))];
+  return packr.pack({ type: "publish", requestId, endpoint: "orders-in", publisherId: "p", sequences: [requestId], messages });
+};
 
 describe("a request whose handling throws", () => {
   it("closes only its own session, with an internal error to the request and one log line", async () => {
@@ -54,7 +57,8 @@ describe("a request whose handling throws", () => {
     expect(await answered(failing, 7)).toMatchObject({ type: "error", code: "internal", message: expect.stringContaining("publish request") });
     expect(closing(failing)).toMatchObject({ code: "internal" });
     expect(failing.closeReason).not.toBeNull();
-    expect(log.filter((line) => line.startsWith("error"))).toEqual([expect.stringMatching(/^error session s1-\d+ \(tester@127\.0\.0\.1:50000\): publish request failed, closing the session: TypeError: the store went away$/)]);
+    const logged = /^error session s1-\d+ \(tester@127\.0\.0\.1:50000\): publish request failed, closing the session: TypeError: the store went away$/;
+    expect(log.filter((line) => line.startsWith("error"))).toEqual([expect.stringMatching(logged)]);
 
     service.failWith = null;
     other.send(publish(8));
@@ -66,7 +70,8 @@ describe("a request whose handling throws", () => {
     const { host, service } = setUp();
     const connection = await welcomed(host);
     service.failWith = new RangeError("Maximum call stack size exceeded");
-    connection.send(packr.pack({ type: "map-set", requestId: 5, endpoint: "prices-in", map: "table", key: "ACME", message: encodeMessage(message({ symbol: "ACME" })) }));
+    const value = encodeMessage(message({ symbol: "ACME" }));
+    connection.send(packr.pack({ type: "map-set", requestId: 5, endpoint: "prices-in", map: "table", key: "ACME", message: value }));
     expect(await answered(connection, 5)).toMatchObject({ type: "error", code: "internal" });
     expect(closing(connection)).toMatchObject({ code: "internal" });
   });
@@ -80,7 +85,11 @@ describe("a request whose handling throws", () => {
 });
 
 describe("matchers from clients", () => {
-  const subscribe = (requestId: number, matcher: unknown) => ({ type: "subscribe", requestId, subscriptionId: requestId, endpoint: "orders-in", durable: `d${requestId}`, template: "worker", durableType: null, prefetch: 4, matcher });
+  const subscribe = (requestId: number, matcher: unknown) => {
+    const durable = `d${requestId}`;
+    const fields = { type: "subscribe", requestId, subscriptionId: requestId, endpoint: "orders-in", durable, template: "worker", durableType: null };
+    return { ...fields, prefetch: 4, matcher };
+  };
 
   it("a matcher nested 2,000 deep is answered invalid-matcher and never reaches the log", async () => {
     const { host, service } = setUp();
@@ -96,7 +105,8 @@ describe("matchers from clients", () => {
     const { host, service } = setUp();
     const connection = await welcomed(host);
     connection.send(packr.pack(subscribe(3, { subject: "A..B", tests: [{ field: "x", equals: { type: "int", value: "5" } }] })));
-    expect(await answered(connection, 3)).toMatchObject({ type: "error", code: "invalid-matcher", message: expect.stringMatching(/^the matcher for durable "d3" is invalid: subject: .*; tests\[0\]\.equals: expected an int as a bigint, got a string$/) });
+    const errors = /^the matcher for durable "d3" is invalid: subject: .*; tests\[0\]\.equals: expected an int as a bigint, got a string$/;
+    expect(await answered(connection, 3)).toMatchObject({ type: "error", code: "invalid-matcher", message: expect.stringMatching(errors) });
     expect(service.proposed).toEqual([]);
   });
 
@@ -114,7 +124,8 @@ describe("hostile frames before and after hello", () => {
     const { host } = setUp();
     const { connection } = openSession(host);
     connection.send(packr.pack({ type: "toString", requestId: 2 }));
-    expect(await answered(connection, 2)).toMatchObject({ type: "error", code: "malformed", message: expect.stringContaining('unknown request type "toString"') });
+    const message = expect.stringContaining('unknown request type "toString"');
+    expect(await answered(connection, 2)).toMatchObject({ type: "error", code: "malformed", message });
   });
 
   it("a frame error is answered with a closing frame naming its code, and logged once", async () => {

@@ -65,7 +65,14 @@ export class RealmCluster {
     const definition = {
       sites: [{ name: "local" }],
       servers,
-      clusters: [{ name: "c1", ...(names.length === 1 ? { development: true } : {}), secret: randomBytes(16).toString("hex"), services: names.map((name, at) => ({ name: `c1-${name}`, server: name, weight: 3 - at })) }],
+      clusters: [
+        {
+          name: "c1",
+          ...(names.length === 1 ? { development: true } : {}),
+          secret: randomBytes(16).toString("hex"),
+          services: names.map((name, at) => ({ name: `c1-${name}`, server: name, weight: 3 - at })),
+        },
+      ],
       stores: options.stores ?? [
         { name: "orders", cluster: "c1", limits: { messageBytesMax: 65_536, dynamicDurablesMax: 4 }, durableTemplates: [{ name: "worker", type: "shared" }] },
         { name: "small", cluster: "c1", limits: { messages: 3 }, full: "reject-new" },

@@ -152,7 +152,8 @@ class PersistenceStateMachine implements PersistenceState {
     }
     const compiled = compileMatcher(command.matcher ?? {});
     if (!compiled.ok) {
-      return { type: "rejected", reason: "invalid-matcher", detail: `the matcher for durable ${JSON.stringify(command.durable)} is invalid: ${describeMatcherErrors(compiled.errors)}` };
+      const detail = `the matcher for durable ${JSON.stringify(command.durable)} is invalid: ${describeMatcherErrors(compiled.errors)}`;
+      return { type: "rejected", reason: "invalid-matcher", detail };
     }
     if (store.dynamicDurables >= store.dynamicDurablesMax) {
       return {

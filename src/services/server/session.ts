@@ -253,7 +253,8 @@ export class Session {
     const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     this.host.log.error(`session ${this.id} (${this.name}): ${request.type} request failed, closing the session: ${detail}`);
     const requestId = "requestId" in request ? request.requestId : 0;
-    const message = `${this.host.serverName} failed while handling this ${request.type} request (its log has the cause, under session ${this.id}); this session is closed`;
+    const message = `${this.host.serverName} failed while handling this ${request.type} request (its log has the cause, under session ${this.id}); `
+      + "this session is closed";
     this.answer({ type: "error", requestId, code: "internal", message });
     this.closeWith({ type: "closing", code: "internal", reason: message });
   }
@@ -439,7 +440,8 @@ export class Session {
     // Compiled here, once: a spec that does not compile is refused before it reaches the log.
     const matcher = request.matcher == null ? undefined : compileMatcher(request.matcher);
     if (matcher?.ok === false) {
-      return this.answer({ type: "error", requestId: request.requestId, code: "invalid-matcher", message: `the matcher for durable "${request.durable}" is invalid: ${describeMatcherErrors(matcher.errors)}` });
+      const message = `the matcher for durable "${request.durable}" is invalid: ${describeMatcherErrors(matcher.errors)}`;
+      return this.answer({ type: "error", requestId: request.requestId, code: "invalid-matcher", message });
     }
     if (this.subscriptions.has(request.subscriptionId)) return this.answer({ type: "error", requestId: request.requestId, code: "malformed", message: `subscription id ${request.subscriptionId} is already in use on this connection` });
     const service = this.leaderFor(store.value, request.requestId);
@@ -448,7 +450,14 @@ export class Session {
     if (existing === undefined) {
       const template = this.chooseTemplate(store.value, request.template, request.durableType);
       if (typeof template !== "string") return this.answer({ type: "error", requestId: request.requestId, ...template });
-      const created = await service.propose({ type: "create-durable", atMs: service.nowMs(), store: store.value.name, durable: request.durable, template, ...(matcher === undefined ? {} : { matcher: request.matcher as MatcherSpec }) });
+      const created = await service.propose({
+        type: "create-durable",
+        atMs: service.nowMs(),
+        store: store.value.name,
+        durable: request.durable,
+        template,
+        ...(matcher === undefined ? {} : { matcher: request.matcher as MatcherSpec }),
+      });
       if (!created.ok) return this.answerFailure(request.requestId, store.value.cluster, created);
       if (created.result.type === "rejected") return this.answerResult(request.requestId, created.result);
     } else if (!existing.dynamic && request.matcher != null) {
