@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { limits } from "../kernel/limits.js";
 import { HoldfastError } from "./errors.js";
-import type { RealmInfo, SessionClientKind, SessionPurpose } from "../wire/session-codec.js";
+import type { ErrorCode, RealmInfo, SessionClientKind, SessionPurpose } from "../wire/session-codec.js";
 import { SessionLink, type Answer, type Credentials, type LinkRequest, type Push } from "./session-link.js";
 
 export interface ConnectOptions {
@@ -25,8 +25,11 @@ export interface ConnectOptions {
 }
 
 export type ConnectionEvent =
-  /** The connection to a server ended (`detail`: which and why). */
-  | { readonly type: "disconnect"; readonly server: string; readonly reason: string }
+  /**
+   * The connection to a server ended: which, and why. `code` when the server said why in a
+   * typed way (e.g. `frame-too-large`, `checksum-mismatch`, `malformed`, `internal`).
+   */
+  | { readonly type: "disconnect"; readonly server: string; readonly reason: string; readonly code?: ErrorCode }
   /** Connected again after a disconnect. */
   | { readonly type: "reconnect"; readonly server: string }
   /** A cluster's leader moved (we learned it from a redirect). */
@@ -131,7 +134,7 @@ export class Router {
         for (const [cluster, leader] of this.clusterLeader) if (leader === address) this.clusterLeader.delete(cluster);
         if (!this.closed) {
           this.everDisconnected.add(address);
-          this.emit({ type: "disconnect", server: link.server || address, reason });
+          this.emit({ type: "disconnect", server: link.server || address, reason, ...(link.closeCode === null ? {} : { code: link.closeCode }) });
         }
       });
       if (this.closed) link.close();

@@ -2,7 +2,17 @@ import { connect as netConnect } from "node:net";
 import { FramedConnection } from "../adapters/node/framed-connection.js";
 import { limits } from "../kernel/limits.js";
 import { encodeFrame } from "../wire/frame.js";
-import { decodeSessionResponse, encodeSessionMessage, sessionProtocolVersion, type RealmInfo, type SessionClientKind, type SessionPurpose, type SessionRequest, type SessionResponse } from "../wire/session-codec.js";
+import {
+  decodeSessionResponse,
+  encodeSessionMessage,
+  sessionProtocolVersion,
+  type ErrorCode,
+  type RealmInfo,
+  type SessionClientKind,
+  type SessionPurpose,
+  type SessionRequest,
+  type SessionResponse,
+} from "../wire/session-codec.js";
 import { HoldfastError } from "./errors.js";
 
 export interface Credentials {
@@ -47,6 +57,8 @@ export class SessionLink {
   realm: RealmInfo | null = null;
   /** Where the server said to reconnect when it closed (a backup handing clients back). */
   reconnectTo: string | null = null;
+  /** The server's code for closing, when it said one (e.g. `frame-too-large`, `internal`). */
+  closeCode: ErrorCode | null = null;
 
   /**
    * Connect, say hello, and resolve once the server welcomed us. `purpose`: `home` when this
@@ -172,8 +184,9 @@ export class SessionLink {
       return;
     }
     if (response.type === "closing") {
-      this.closeReason ??= response.reason;
+      this.closeReason ??= response.code === undefined ? response.reason : `${response.reason} (${response.code})`;
       this.reconnectTo = response.reconnectTo ?? null;
+      this.closeCode = response.code ?? null;
     }
     if (response.type === "deliver" || response.type === "bus-message" || response.type === "subscription-lost" || response.type === "closing" || response.type === "error" || response.type === "realm-revision") {
       this.pushHandler(response);

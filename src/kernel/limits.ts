@@ -108,6 +108,19 @@ export const limits = {
   /** A client waits this long for the hello answer (scrypt takes about a second). */
   helloTimeoutMs: 10_000,
 
+  // --- untrusted requests: a session's frame is walked against these before it is unpacked ---
+  /**
+   * Nesting of maps and arrays in one request (the request map is depth 1). A matcher operand
+   * shaped like a message takes two levels per nested message: 7 + 2 * messageNestingDepthMax fits.
+   */
+  sessionRequestDepthMax: 64,
+  /** Entries in one map of a request (a message operand has at most messageFieldsMax fields). */
+  sessionRequestMapEntriesMax: 1024,
+  /** Elements in one array of a request (an ack carries at most sequencesPerCommandMax). */
+  sessionRequestArrayLengthMax: 65_536,
+  /** Values in one request, map keys included, all levels together. */
+  sessionRequestNodesMax: 262_144,
+
   // --- persistence messages and matchers (defaults; stores may lower them) -----------------
   /** Characters in one field name. */
   messageFieldNameLengthMax: 128,

@@ -1,4 +1,6 @@
 import { Packr } from "msgpackr";
+import { limits } from "../kernel/limits.js";
+import { checkMsgpack, peekRequestFields, sessionRequestBounds } from "./msgpack-bounds.js";
 
 /**
  * The application protocol between the client library and a holdfast server's client port.
@@ -7,9 +9,10 @@ import { Packr } from "msgpackr";
  * chose. Messages travel in their canonical binary form (persistence/message-codec.ts) so the
  * server validates them once and stores the bytes as they came.
  *
- * Every request is checked field by field here; a malformed one is answered with an error
- * naming the field and what was expected, and the connection stays open (only a frame that
- * cannot be decoded at all closes it).
+ * Every request is walked against the bounds of msgpack-bounds.ts before it is unpacked, then
+ * checked field by field; a malformed one is answered with an error naming the field path and
+ * what was expected, and the connection stays open (only a frame that is not one msgpack map
+ * at all closes it).
  */
 export const sessionProtocolVersion = 1;
 
@@ -102,6 +105,11 @@ export type ErrorCode =
   | "unknown-outcome"
   | "unsupported"
   | "limit"
+  /** The server failed while handling the request (its log says why); the session is closed. */
+  | "internal"
+  /** Frame errors, sent in the `closing` before the server drops the connection. */
+  | "frame-too-large"
+  | "checksum-mismatch"
   /** Realm roles (issue 5): this server does not take clients now; `servers` says where to go. */
   | "not-serving";
 
@@ -161,10 +169,11 @@ export type SessionResponse =
    */
   | ({ readonly type: "realm-revision"; readonly test: boolean } & RealmInfo)
   /**
-   * Sent once before the server closes the connection, with why. `reconnectTo`: the client
-   * port to connect to instead (a backup handing its clients back to their regular server).
+   * Sent once before the server closes the connection, with why. `code`: when the client did
+   * something wrong (a frame error, an undecodable request) or the server failed on a request.
+   * `reconnectTo`: the client port to connect to instead (a backup handing its clients back).
    */
-  | { readonly type: "closing"; readonly reason: string; readonly reconnectTo?: string };
+  | { readonly type: "closing"; readonly reason: string; readonly code?: ErrorCode; readonly reconnectTo?: string };
 
 export interface RealmInfo {
   readonly number: number;
@@ -185,7 +194,13 @@ export function encodeSessionMessage(message: SessionRequest | SessionResponse):
   return packr.pack(message);
 }
 
-export type Decoded<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: string; readonly requestId: number };
+/**
+ * A failure answers `requestId` (0 when unknown) with `code` and `error`; `fatal`: the frame is
+ * not one msgpack map, so nothing in it can be trusted and the connection closes.
+ */
+export type Decoded<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly code: ErrorCode; readonly error: string; readonly requestId: number; readonly fatal: boolean };
 
 const isInt = (value: unknown, min: number): value is number => Number.isSafeInteger(value) && (value as number) >= min;
 const isString = (value: unknown, lengthMax: number): value is string => typeof value === "string" && value.length > 0 && value.length <= lengthMax;
@@ -259,25 +274,55 @@ const requestChecks: Record<SessionRequest["type"], readonly FieldCheck[]> = {
 
 const requestTypes = Object.keys(requestChecks).join(", ");
 
+/** Own keys only: a request of type "toString" or "constructor" is unknown, not a function to iterate. */
+function checksFor(type: unknown): readonly FieldCheck[] | undefined {
+  return typeof type === "string" && Object.hasOwn(requestChecks, type) ? requestChecks[type as SessionRequest["type"]] : undefined;
+}
+
+const fatal = (error: string): Decoded<never> => ({ ok: false, code: "malformed", error, requestId: 0, fatal: true });
+const refused = (code: ErrorCode, error: string, requestId: number): Decoded<never> => ({ ok: false, code, error, requestId, fatal: false });
+
 export function decodeSessionRequest(bytes: Uint8Array): Decoded<SessionRequest> {
+  const violation = checkMsgpack(bytes, sessionRequestBounds);
+  if (violation?.kind === "unreadable") return fatal(`not msgpack: ${violation.detail}${violation.path === "" ? "" : ` at ${violation.path}`}`);
+  if (violation !== null) {
+    const { isMap, type, requestId } = peekRequestFields(bytes);
+    if (!isMap) return fatal("expected a map with a `type` field");
+    const where = [checksFor(type) === undefined ? "request" : type, violation.path].filter((part) => part !== "").join(".");
+    return refused(type === "subscribe" && violation.path.startsWith("matcher") ? "invalid-matcher" : "malformed", `${where}: ${violation.detail}`, requestId);
+  }
   let value: unknown;
   try {
     value = packr.unpack(bytes);
   } catch (error) {
-    return { ok: false, error: `not msgpack: ${(error as Error).message}`, requestId: 0 };
+    return fatal(`not msgpack: ${(error as Error).message}`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return { ok: false, error: "expected a map with a `type` field", requestId: 0 };
-  const record = value as Record<string, unknown>;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return fatal("expected a map with a `type` field");
+  return checkRequest(value as Record<string, unknown>);
+}
+
+function checkRequest(record: Record<string, unknown>): Decoded<SessionRequest> {
   const answerTo = isInt(record.requestId, 1) ? record.requestId : 0;
-  const checks = typeof record.type === "string" ? requestChecks[record.type as SessionRequest["type"]] : undefined;
-  if (checks === undefined) return { ok: false, error: `unknown request type ${JSON.stringify(record.type)}; expected one of ${requestTypes}`, requestId: answerTo };
+  const checks = checksFor(record.type);
+  if (checks === undefined) return refused("malformed", `unknown request type ${describeType(record.type)}; expected one of ${requestTypes}`, answerTo);
   for (const [field, ok, expected] of checks) {
-    if (!ok(record[field])) return { ok: false, error: `${record.type as string}.${field}: expected ${expected}`, requestId: answerTo };
+    if (!ok(record[field])) return refused("malformed", `${record.type as string}.${field}: expected ${expected}`, answerTo);
   }
-  if (record.type === "publish" && (record.messages as unknown[]).length !== (record.sequences as unknown[]).length) {
-    return { ok: false, error: "publish.messages: expected one message per sequence", requestId: answerTo };
+  if (record.type === "publish") {
+    const count = (record.messages as unknown[]).length;
+    if (count !== (record.sequences as unknown[]).length) return refused("malformed", "publish.messages: expected one message per sequence", answerTo);
+    if (count > limits.publishItemsPerRequestMax) {
+      const error = `publish: ${count} messages in one request; at most ${limits.publishItemsPerRequestMax} (publishItemsPerRequestMax): send fewer per request`;
+      return refused("too-large", error, answerTo);
+    }
   }
   return { ok: true, value: record as unknown as SessionRequest };
+}
+
+/** A request type as sent, cut short: it may be any value of up to a frame's size. */
+function describeType(type: unknown): string {
+  if (typeof type !== "string") return type === undefined ? "(none)" : `(a ${Array.isArray(type) ? "array" : typeof type}, not a string)`;
+  return JSON.stringify(type.length > 64 ? `${type.slice(0, 64)}…` : type);
 }
 
 const responseTypes = new Set(["welcome", "ok", "error", "redirect", "published", "deliver", "subscription-lost", "map-value", "map-entries", "bus-message", "status", "closing", "realm-revision"]);
@@ -288,10 +333,10 @@ export function decodeSessionResponse(bytes: Uint8Array): Decoded<SessionRespons
   try {
     value = packr.unpack(bytes);
   } catch (error) {
-    return { ok: false, error: `not msgpack: ${(error as Error).message}`, requestId: 0 };
+    return fatal(`not msgpack: ${(error as Error).message}`);
   }
   if (typeof value !== "object" || value === null || !responseTypes.has(String((value as { type?: unknown }).type))) {
-    return { ok: false, error: `unknown response ${JSON.stringify((value as { type?: unknown } | null)?.type)}`, requestId: 0 };
+    return fatal(`unknown response ${describeType((value as { type?: unknown } | null)?.type)}`);
   }
   return { ok: true, value: value as SessionResponse };
 }

@@ -26,6 +26,8 @@ export interface RealmClusterOptions {
   readonly endpoints?: RealmDefinition["endpoints"];
   /** "process": each server its own OS process (kill -9 works); "in-process": faster to start. */
   readonly mode: "process" | "in-process";
+  /** 1: a single server whose cluster is a development one (one service); default 3. */
+  readonly serverCount?: 1 | 3;
   readonly keepLogLines?: number;
   /** Process mode: run the servers from the sources through tsx (default) or from the build. */
   readonly serverCode?: ServerCode;
@@ -37,8 +39,9 @@ export interface RealmClusterOptions {
 }
 
 /**
- * A realm of three holdfast servers on loopback hosting one three-service cluster `c1`, for
- * tests and benchmarks. Only servers this fixture started are ever signalled.
+ * A realm of three holdfast servers on loopback hosting one three-service cluster `c1` (or of
+ * one server with a one-service cluster), for tests and benchmarks. Only servers this fixture
+ * started are ever signalled.
  */
 export class RealmCluster {
   readonly children = new Map<string, ChildProcess>();
@@ -56,13 +59,20 @@ export class RealmCluster {
 
   static async start(options: RealmClusterOptions): Promise<RealmCluster> {
     const directory = mkdtempSync(join(tmpdir(), "holdfast-realm-"));
-    const names = ["s1", "s2", "s3"];
+    const names = options.serverCount === 1 ? ["s1"] : ["s1", "s2", "s3"];
     const servers = [];
     for (const name of names) servers.push({ name, site: "local", host: "127.0.0.1", ports: { client: await freePort(), peer: await freePort(), admin: await freePort() } });
     const definition = {
       sites: [{ name: "local" }],
       servers,
-      clusters: [{ name: "c1", secret: randomBytes(16).toString("hex"), services: names.map((name, at) => ({ name: `c1-${name}`, server: name, weight: 3 - at })) }],
+      clusters: [
+        {
+          name: "c1",
+          ...(names.length === 1 ? { development: true } : {}),
+          secret: randomBytes(16).toString("hex"),
+          services: names.map((name, at) => ({ name: `c1-${name}`, server: name, weight: 3 - at })),
+        },
+      ],
       stores: options.stores ?? [
         { name: "orders", cluster: "c1", limits: { messageBytesMax: 65_536, dynamicDurablesMax: 4 }, durableTemplates: [{ name: "worker", type: "shared" }] },
         { name: "small", cluster: "c1", limits: { messages: 3 }, full: "reject-new" },

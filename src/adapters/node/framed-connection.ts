@@ -1,5 +1,5 @@
 import type { Socket } from "node:net";
-import { FrameDecoder } from "../../wire/frame.js";
+import { FrameDecoder, type FrameError } from "../../wire/frame.js";
 
 export type FrameHandler = (payload: Uint8Array) => void;
 
@@ -17,6 +17,7 @@ export class FramedConnection {
   private handler: FrameHandler | undefined;
   private closeReason: string | undefined;
   private readonly closeListeners: ((reason: string) => void)[] = [];
+  private frameErrorListener: ((error: FrameError) => void) | undefined;
   private delivering = false;
 
   constructor(
@@ -58,6 +59,14 @@ export class FramedConnection {
     }
   }
 
+  /**
+   * Hears a frame error once, just before the connection closes for it, so the owner can write
+   * one last frame saying why (the client port does; peer links just close).
+   */
+  onFrameError(listener: (error: FrameError) => void): void {
+    this.frameErrorListener = listener;
+  }
+
   onClose(listener: (reason: string) => void): void {
     if (this.closeReason !== undefined) listener(this.closeReason);
     else this.closeListeners.push(listener);
@@ -94,6 +103,7 @@ export class FramedConnection {
         const result = this.decoder.next();
         if (result === undefined) break;
         if (!result.ok) {
+          this.frameErrorListener?.(result.error);
           this.close(result.error.message);
           break;
         }

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { Packr } from "msgpackr";
 import { describe, expect, it } from "vitest";
+import { AssertionError } from "../../kernel/assert.js";
 import { decodeCommand, encodeCommand } from "./command-codec.js";
 import { compileMatcher } from "./matcher.js";
 import type { Command } from "./state-types.js";
@@ -55,9 +56,14 @@ describe("command codec", () => {
     expect(again.ok && original.ok && again.matcher.tests).toEqual(original.ok && original.matcher.tests);
   });
 
-  it("an invalid matcher stays invalid, so every service rejects it alike", () => {
-    const decoded = decodeCommand(encodeCommand({ type: "create-durable", atMs: 0, store: "S", durable: "d", template: "t", matcher: { subject: "A..B" } }));
+  it("an invalid matcher written raw by older versions still reads, so every service rejects it alike", () => {
+    const packr = new Packr({ useRecords: false });
+    const decoded = decodeCommand(packr.pack([1, 2, 0, "S", "d", "t", [1, { subject: "A..B" }]]));
     expect(decoded.ok && decoded.command.type === "create-durable" && compileMatcher(decoded.command.matcher).ok).toBe(false);
+  });
+
+  it("never writes a matcher that does not compile: the session refuses it before proposing", () => {
+    expect(() => encodeCommand({ type: "create-durable", atMs: 0, store: "S", durable: "d", template: "t", matcher: { subject: "A..B" } })).toThrow(AssertionError);
   });
 
   it("names, sequences and shapes out of bounds are errors, not exceptions", () => {

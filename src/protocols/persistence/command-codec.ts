@@ -11,14 +11,17 @@
  *   map-remove      5: store, durable, key
  *   tick            6: (nothing more)
  *
- * A matcher is null (none), [0, wire tests] (it compiled: matcher-wire.ts keeps int operands
- * and nested messages exact), or [1, the spec as given] (it did not compile; it goes raw so
- * the state machine answers `invalid-matcher` with its errors on every service).
+ * A matcher is null (none) or [0, wire tests] (matcher-wire.ts keeps int operands and nested
+ * messages exact). Only a matcher that compiles is written: a client's spec is compiled at its
+ * session and refused there, so the log never carries (or re-packs) a spec as a client sent
+ * it. Older logs may hold [1, the spec as given] for one that did not compile; it is still
+ * read, and the state machine rejects it with `invalid-matcher` on every service alike.
  *
  * `decodeCommand` checks the whole shape and every bound and never throws: a corrupt or
  * foreign entry must become an error value, skipped identically on every service.
  */
 import { Packr } from "msgpackr";
+import { assert } from "../../kernel/assert.js";
 import { compileMatcher, type MatcherSpec } from "./matcher.js";
 import { matcherToWire, wireToSpec } from "./matcher-wire.js";
 import { stateLimits, type StateLimits } from "./state-limits.js";
@@ -28,6 +31,7 @@ export const commandFormat = 1;
 const kinds = ["publish", "ack", "create-durable", "dead-letter", "map-set", "map-remove", "tick"] as const;
 const kindIndex: Record<Command["type"], number> = { publish: 0, ack: 1, "create-durable": 2, "dead-letter": 3, "map-set": 4, "map-remove": 5, tick: 6 };
 const compiledMatcher = 0;
+/** Read only: older versions wrote a spec that did not compile as it was given. */
 const rawMatcher = 1;
 
 const packr = new Packr({ useRecords: false });
@@ -73,7 +77,8 @@ function packCommand(command: Command): Uint8Array {
 function encodeMatcher(spec: MatcherSpec | undefined): unknown {
   if (spec === undefined) return null;
   const compiled = compileMatcher(spec);
-  return compiled.ok ? [compiledMatcher, matcherToWire(compiled.matcher)] : [rawMatcher, spec];
+  assert(compiled.ok, "create-durable: a matcher is compiled (and refused if invalid) before it is proposed");
+  return [compiledMatcher, matcherToWire(compiled.matcher)];
 }
 
 class Malformed extends Error {}

@@ -79,6 +79,11 @@ export function compileMatcher(spec: unknown, limits: MatcherLimits = matcherLim
   return { ok: true, matcher: { tests, matches: (message) => tests.every((test) => testHolds(test, message)) } };
 }
 
+/** The errors of a matcher that did not compile, in one line for an error answer. */
+export function describeMatcherErrors(errors: readonly MatcherError[]): string {
+  return errors.map((error) => (error.at === "" ? error.detail : `${error.at}: ${error.detail}`)).join("; ");
+}
+
 type Report = (at: string, detail: string) => void;
 
 function compileTest(spec: unknown, limits: MatcherLimits, report: Report): FieldTest | undefined {

@@ -10,7 +10,7 @@
  */
 import { assert } from "../../kernel/assert.js";
 import { AckedDurable, KeyedDurable, type DurableState } from "./durable-state.js";
-import { compileMatcher } from "./matcher.js";
+import { compileMatcher, describeMatcherErrors } from "./matcher.js";
 import { matcherToWire } from "./matcher-wire.js";
 import { listNames, stateLimits, type StateLimits } from "./state-limits.js";
 import { SnapshotDecoder } from "./state-snapshot-decoder.js";
@@ -173,8 +173,8 @@ class PersistenceStateMachine implements PersistenceState {
     }
     const compiled = compileMatcher(command.matcher ?? {});
     if (!compiled.ok) {
-      const errors = compiled.errors.map((error) => (error.at === "" ? error.detail : `${error.at}: ${error.detail}`)).join("; ");
-      return { type: "rejected", reason: "invalid-matcher", detail: `the matcher for durable ${JSON.stringify(command.durable)} is invalid: ${errors}` };
+      const detail = `the matcher for durable ${JSON.stringify(command.durable)} is invalid: ${describeMatcherErrors(compiled.errors)}`;
+      return { type: "rejected", reason: "invalid-matcher", detail };
     }
     if (store.dynamicDurables >= store.dynamicDurablesMax) {
       return {

@@ -1,11 +1,13 @@
 import type { FramedConnection } from "../../adapters/node/framed-connection.js";
 import type { Logger } from "../../adapters/node/logger.js";
+import { AssertionError } from "../../kernel/assert.js";
 import { limits } from "../../kernel/limits.js";
+import { compileMatcher, describeMatcherErrors, type MatcherSpec } from "../../protocols/persistence/matcher.js";
 import { decodeMessage } from "../../protocols/persistence/message-codec.js";
 import type { Delivery } from "../../protocols/persistence/delivery/delivery-engine.js";
 import type { Store } from "../../realm/schema.js";
 import type { Command, CommandResult, PublishItem } from "../../protocols/persistence/state-types.js";
-import { encodeFrame } from "../../wire/frame.js";
+import { encodeFrame, type FrameError } from "../../wire/frame.js";
 import { decodeSessionRequest, encodeSessionMessage, type ClientRealmAnswer, type ErrorCode, type RealmInfo, type SessionRequest, type SessionResponse } from "../../wire/session-codec.js";
 import type { PersistenceService, ProposeOutcome } from "../persistence/persistence-service.js";
 import type { Bus } from "./bus.js";
@@ -50,12 +52,17 @@ export interface ClientRealmReport {
 }
 
 type Answer = Exclude<SessionResponse, { type: "deliver" | "bus-message" | "closing" | "subscription-lost" }>;
+type Closing = Extract<SessionResponse, { type: "closing" }>;
+
+/** What a session uses of its connection (a fake one in the session's own tests). */
+export type SessionConnection = Pick<FramedConnection, "remote" | "bufferedBytes" | "onClose" | "onFrameError" | "setFrameHandler" | "write" | "close">;
 
 /**
  * One client connection: authentication first, then requests answered in any order (by
  * request id) and pushes (deliveries, bus messages). Answers and pushes of one event-loop turn
  * leave in one socket write. A malformed request gets an error naming the field; only a frame
  * that is not msgpack at all, or a client that does not say hello first, is disconnected.
+ * A request whose handling throws closes this session alone, with an `internal` error.
  */
 export class Session {
   readonly id: string;
@@ -82,11 +89,12 @@ export class Session {
 
   constructor(
     private readonly host: SessionHost,
-    private readonly connection: FramedConnection,
+    private readonly connection: SessionConnection,
     sessionNumber: number,
   ) {
     this.id = `${host.serverName}-${sessionNumber}`;
     connection.onClose(() => this.closedBy());
+    connection.onFrameError((error) => this.frameFailed(error));
     connection.setFrameHandler((payload) => this.receive(payload));
   }
 
@@ -101,10 +109,14 @@ export class Session {
   }
 
   close(reason: string, reconnectTo?: string): void {
+    this.closeWith({ type: "closing", reason, ...(reconnectTo === undefined ? {} : { reconnectTo }) });
+  }
+
+  private closeWith(closing: Closing): void {
     if (this.closed) return;
     this.flush();
-    this.connection.write([encodeFrame(encodeSessionMessage({ type: "closing", reason, ...(reconnectTo === undefined ? {} : { reconnectTo }) }))]);
-    this.connection.close(reason);
+    this.connection.write([encodeFrame(encodeSessionMessage(closing))]);
+    this.connection.close(closing.reason);
   }
 
   // --- realm revisions (issue 5) ---------------------------------------------------------------
@@ -203,29 +215,56 @@ export class Session {
   private receive(payload: Uint8Array): void {
     const decoded = decodeSessionRequest(payload);
     if (!decoded.ok) {
-      if (decoded.error.startsWith("not msgpack") || decoded.error.startsWith("expected a map")) {
-        this.host.log.warn(`session ${this.name}: undecodable frame, closing: ${decoded.error}`);
-        this.close(`malformed frame: ${decoded.error}`);
+      if (decoded.fatal) {
+        this.host.log.warn(`session ${this.id} (${this.name}): undecodable frame, closing: ${decoded.error}`);
+        this.closeWith({ type: "closing", code: decoded.code, reason: `malformed frame: ${decoded.error}` });
         return;
       }
-      this.answer({ type: "error", requestId: decoded.requestId, code: "malformed", message: decoded.error });
+      this.answer({ type: "error", requestId: decoded.requestId, code: decoded.code, message: decoded.error });
       return;
     }
     const request = decoded.value;
-    if (request.type === "hello") {
-      void this.hello(request);
-      return;
+    let handled: Promise<void> | void;
+    try {
+      handled = this.handle(request);
+    } catch (error) {
+      return this.requestFailed(request, error);
     }
+    handled?.catch((error: unknown) => this.requestFailed(request, error));
+  }
+
+  private handle(request: SessionRequest): Promise<void> | void {
+    if (request.type === "hello") return this.hello(request);
     const principal = this.principal;
     if (principal === null) {
       this.answer({ type: "error", requestId: "requestId" in request ? request.requestId : 0, code: "unauthenticated", message: "say hello (with user and password) before anything else" });
       this.close("request before authentication");
       return;
     }
-    this.dispatch(principal, request);
+    return this.dispatch(principal, request);
   }
 
-  private dispatch(principal: Principal, request: Exclude<SessionRequest, { type: "hello" }>): void {
+  /**
+   * A request whose handling threw: the bug (or the library's limit) is ours, but its damage
+   * stays with this session. A broken invariant (an assertion) still ends the process.
+   */
+  private requestFailed(request: SessionRequest, error: unknown): void {
+    if (error instanceof AssertionError) throw error;
+    const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    this.host.log.error(`session ${this.id} (${this.name}): ${request.type} request failed, closing the session: ${detail}`);
+    const requestId = "requestId" in request ? request.requestId : 0;
+    const message = `${this.host.serverName} failed while handling this ${request.type} request (its log has the cause, under session ${this.id}); `
+      + "this session is closed";
+    this.answer({ type: "error", requestId, code: "internal", message });
+    this.closeWith({ type: "closing", code: "internal", reason: message });
+  }
+
+  private frameFailed(error: FrameError): void {
+    this.host.log.warn(`session ${this.id} (${this.name}): ${error.kind}, closing: ${error.message}`);
+    this.closeWith({ type: "closing", code: error.kind, reason: error.message });
+  }
+
+  private dispatch(principal: Principal, request: Exclude<SessionRequest, { type: "hello" }>): Promise<void> | void {
     if (!this.home && this.host.realm !== null && (request.type === "bus-subscribe" || request.type === "bus-publish" || request.type === "status")) {
       // A session opened only to reach a cluster's leader was not admitted by this server's
       // realm role: it may make persistence requests, not use this server as its realm server.
@@ -236,7 +275,7 @@ export class Session {
       case "publish":
         return this.publish(principal, request);
       case "subscribe":
-        return void this.subscribe(principal, request);
+        return this.subscribe(principal, request);
       case "unsubscribe":
         this.unsubscribe(request.subscriptionId);
         return this.answer({ type: "ok", requestId: request.requestId });
@@ -332,7 +371,7 @@ export class Session {
     return undefined;
   }
 
-  private publish(principal: Principal, request: Extract<SessionRequest, { type: "publish" }>): void {
+  private publish(principal: Principal, request: Extract<SessionRequest, { type: "publish" }>): Promise<void> | void {
     const store = this.host.access.endpointStore(principal, request.endpoint, "publish");
     if (!store.ok) return this.answer({ type: "error", requestId: request.requestId, code: store.code, message: store.message });
     const service = this.leaderFor(store.value, request.requestId);
@@ -359,7 +398,7 @@ export class Session {
     });
     if (items.length === 0) return this.answerPublished(request, store.value, null, refused);
     this.publishesInFlight += 1;
-    void service
+    return service
       .propose({ type: "publish", atMs: service.nowMs(), store: store.value.name, publisherId: request.publisherId, items })
       .then((outcome) => {
         this.publishesInFlight -= 1;
@@ -398,6 +437,12 @@ export class Session {
   private async subscribe(principal: Principal, request: Extract<SessionRequest, { type: "subscribe" }>): Promise<void> {
     const store = this.host.access.endpointStore(principal, request.endpoint, "subscribe");
     if (!store.ok) return this.answer({ type: "error", requestId: request.requestId, code: store.code, message: store.message });
+    // Compiled here, once: a spec that does not compile is refused before it reaches the log.
+    const matcher = request.matcher == null ? undefined : compileMatcher(request.matcher);
+    if (matcher?.ok === false) {
+      const message = `the matcher for durable "${request.durable}" is invalid: ${describeMatcherErrors(matcher.errors)}`;
+      return this.answer({ type: "error", requestId: request.requestId, code: "invalid-matcher", message });
+    }
     if (this.subscriptions.has(request.subscriptionId)) return this.answer({ type: "error", requestId: request.requestId, code: "malformed", message: `subscription id ${request.subscriptionId} is already in use on this connection` });
     const service = this.leaderFor(store.value, request.requestId);
     if (!service) return;
@@ -405,7 +450,14 @@ export class Session {
     if (existing === undefined) {
       const template = this.chooseTemplate(store.value, request.template, request.durableType);
       if (typeof template !== "string") return this.answer({ type: "error", requestId: request.requestId, ...template });
-      const created = await service.propose({ type: "create-durable", atMs: service.nowMs(), store: store.value.name, durable: request.durable, template, ...(request.matcher == null ? {} : { matcher: request.matcher as object }) });
+      const created = await service.propose({
+        type: "create-durable",
+        atMs: service.nowMs(),
+        store: store.value.name,
+        durable: request.durable,
+        template,
+        ...(matcher === undefined ? {} : { matcher: request.matcher as MatcherSpec }),
+      });
       if (!created.ok) return this.answerFailure(request.requestId, store.value.cluster, created);
       if (created.result.type === "rejected") return this.answerResult(request.requestId, created.result);
     } else if (!existing.dynamic && request.matcher != null) {
@@ -460,14 +512,14 @@ export class Session {
     });
   }
 
-  private ack(request: Extract<SessionRequest, { type: "ack" }>): void {
+  private ack(request: Extract<SessionRequest, { type: "ack" }>): Promise<void> | void {
     const subscription = this.subscriptions.get(request.subscriptionId);
     if (!subscription) {
       if (request.requestId > 0) this.answer({ type: "error", requestId: request.requestId, code: "unknown-durable", message: `no subscription ${request.subscriptionId} on this connection (it may have been lost to a leader change; acks go to the new leader after subscribing again)` });
       return;
     }
     if (request.sequences.length === 0) return;
-    void subscription.service
+    return subscription.service
       .propose({ type: "ack", atMs: subscription.service.nowMs(), store: subscription.store, durable: subscription.durable, sequences: request.sequences })
       .then((outcome) => {
         if (request.requestId === 0) return;
@@ -493,7 +545,7 @@ export class Session {
     this.answer({ type: "map-entries", requestId: request.requestId, keys: entries.map(([key]) => key), messages: entries.map(([, stored]) => stored.message) });
   }
 
-  private mapWrite(principal: Principal, request: Extract<SessionRequest, { type: "map-set" | "map-remove" }>): void {
+  private mapWrite(principal: Principal, request: Extract<SessionRequest, { type: "map-set" | "map-remove" }>): Promise<void> | void {
     const store = this.host.access.endpointStore(principal, request.endpoint, "publish");
     if (!store.ok) return this.answer({ type: "error", requestId: request.requestId, code: store.code, message: store.message });
     const service = this.leaderFor(store.value, request.requestId);
@@ -506,7 +558,7 @@ export class Session {
     } else {
       command = { type: "map-remove", atMs: service.nowMs(), store: store.value.name, durable: request.map, key: request.key };
     }
-    void service.propose(command).then((outcome) => {
+    return service.propose(command).then((outcome) => {
       if (!outcome.ok) return this.answerFailure(request.requestId, store.value.cluster, outcome);
       this.answerResult(request.requestId, outcome.result);
     });
