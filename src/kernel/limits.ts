@@ -52,8 +52,10 @@ export const limits = {
   reconnectDelayMaxMs: 2000,
   /** Handshake must finish within this time. */
   handshakeTimeoutMs: 2000,
-  /** Inbound connections still in their handshake; more are refused. */
+  /** Inbound connections still in their handshake (peer port, realm port); more are refused. */
   pendingHandshakesMax: 64,
+  /** Of those, from one remote address: a stranger cannot take every slot from the real peers. */
+  pendingHandshakesPerAddressMax: 8,
   /** Bytes handed to the socket in one write. */
   writeBatchBytesMax: 1024 * 1024,
   /** A frame decoder keeps at most this much buffer after a large frame. */
@@ -120,8 +122,8 @@ export const limits = {
   refusalLogAddressesMax: 16,
   /** Worker threads of our own for password checks (scrypt): never libuv's pool, which the WAL's fsync uses. */
   passwordCheckWorkers: 2,
-  /** Password checks waiting for a worker; more are refused with `busy`. */
-  passwordChecksQueuedMax: 16,
+  /** Password checks waiting for a worker; more are refused with `busy`. A full queue waits about 1 s. */
+  passwordChecksQueuedMax: 8,
   /** Password checks running or waiting for one remote address; more are refused with `busy`. */
   passwordChecksPerAddressMax: 4,
   /** How long a `busy` refusal tells the client to wait before trying again. */

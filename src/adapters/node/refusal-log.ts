@@ -75,7 +75,8 @@ export class RefusalLog {
       }
       const addresses = [...kind.byAddress].sort((a, b) => b[1] - a[1]).map(([address, refused]) => `${address} ${count(refused)}`);
       if (kind.others > 0) addresses.push(`other addresses ${count(kind.others)}`);
-      this.options.warn(`refused ${count(kind.total)} ${this.options.what} in the last ${this.intervalMs / 1000} s (${code}): ${addresses.join(", ")}; last: ${kind.detail}`);
+      const what = `${count(kind.total)} ${this.options.what} in the last ${this.intervalMs / 1000} s (${code})`;
+      this.options.warn(`refused ${what}: ${addresses.join(", ")}; last: ${kind.detail}`);
       this.kinds.set(code, { total: 0, byAddress: new Map(), others: 0, detail: kind.detail });
     }
     if (this.kinds.size === 0) {
