@@ -36,6 +36,9 @@ export type ConnectionEvent =
   /** The realm server runs a new revision (issue 5); `servers` is the failover list now. */
   | { readonly type: "realm-revision"; readonly number: number; readonly hash: string; readonly servers: readonly string[] };
 
+/** Refusals for load, before the welcome: another server may take us, this one will not now. */
+const loadRefusalCodes: ReadonlySet<string> = new Set(["too-many-connections", "too-many-sessions", "busy", "hello-timeout"]);
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -169,6 +172,9 @@ export class Router {
   /** A session with some server: the last one that worked, else each in turn until one answers. */
   async home(deadlineMs: number): Promise<SessionLink> {
     let lastError: unknown = null;
+    // Servers that turned us away this time: for load (the last such refusal kept), or by role.
+    const turnedAway = new Set<string>();
+    let loadRefusal: HoldfastError | null = null;
     while (!this.closed && Date.now() < deadlineMs) {
       const preferred = this.preferred;
       this.preferred = null;
@@ -184,10 +190,18 @@ export class Router {
         }
         return link;
       } catch (error) {
-        // Wrong credentials will not improve by trying another server.
-        if (error instanceof HoldfastError && (error.code === "unauthenticated" || error.code === "forbidden")) throw error;
+        // Wrong credentials will not improve by trying another server; a source backed off
+        // after failed logins must wait (the error says how long).
+        if (error instanceof HoldfastError && (error.code === "unauthenticated" || error.code === "forbidden" || error.code === "backed-off")) throw error;
         lastError = error;
         this.homeAddress = null;
+        // A server refusing for load says so at once: try the others, and once every server
+        // turned us away, fail with that reason rather than hammer them until the deadline.
+        if (error instanceof HoldfastError && (loadRefusalCodes.has(error.code) || error.code === "not-serving")) {
+          turnedAway.add(address);
+          if (error.code !== "not-serving") loadRefusal = error;
+          if (loadRefusal !== null && this.servers.every((server) => turnedAway.has(server))) throw loadRefusal;
+        }
         // A realm server that does not take clients now says where to go (seed 003: a
         // backup names its regular server, which names nobody while it is down).
         const redirect = error instanceof HoldfastError && error.code === "not-serving" ? error.servers.find((server) => server !== address) : undefined;

@@ -2,7 +2,7 @@ import { connect as netConnect } from "node:net";
 import { FramedConnection } from "../adapters/node/framed-connection.js";
 import { limits } from "../kernel/limits.js";
 import { encodeFrame } from "../wire/frame.js";
-import { decodeSessionResponse, encodeSessionMessage, sessionProtocolVersion, type RealmInfo, type SessionClientKind, type SessionPurpose, type SessionRequest, type SessionResponse } from "../wire/session-codec.js";
+import { decodeSessionResponse, encodeSessionMessage, sessionProtocolVersion, type ErrorCode, type RealmInfo, type SessionClientKind, type SessionPurpose, type SessionRequest, type SessionResponse } from "../wire/session-codec.js";
 import { HoldfastError } from "./errors.js";
 
 export interface Credentials {
@@ -33,6 +33,8 @@ export class SessionLink {
   private pushHandler: (push: Push) => void = () => {};
   private readonly closeListeners: ((reason: string) => void)[] = [];
   private closeReason: string | null = null;
+  /** The typed reason of a `closing` frame (a refusal before the welcome), for waiting requests. */
+  private closeRefusal: { readonly code: ErrorCode; readonly retryAfterMs?: number } | null = null;
   server = "";
 
   private constructor(
@@ -81,7 +83,7 @@ export class SessionLink {
     }
     if (answer.type === "error") {
       link.close("refused");
-      throw new HoldfastError(answer.code, answer.message, answer.servers ?? []);
+      throw new HoldfastError(answer.code, answer.message, answer.servers ?? [], answer.retryAfterMs);
     }
     if (answer.type !== "welcome") {
       link.close("unexpected answer");
@@ -174,6 +176,8 @@ export class SessionLink {
     if (response.type === "closing") {
       this.closeReason ??= response.reason;
       this.reconnectTo = response.reconnectTo ?? null;
+      const retry = response.retryAfterMs === undefined ? {} : { retryAfterMs: response.retryAfterMs };
+      if (response.code !== undefined) this.closeRefusal = { code: response.code, ...retry };
     }
     if (response.type === "deliver" || response.type === "bus-message" || response.type === "subscription-lost" || response.type === "closing" || response.type === "error" || response.type === "realm-revision") {
       this.pushHandler(response);
@@ -182,7 +186,12 @@ export class SessionLink {
 
   private closed(reason: string): void {
     this.closeReason ??= reason;
-    const error = new HoldfastError("connection-lost", `connection to ${this.address} closed: ${this.closeReason}`);
+    // A server that refused the connection (too many connections, the hello deadline) said why.
+    const refusal = this.closeRefusal;
+    const error =
+      refusal === null
+        ? new HoldfastError("connection-lost", `connection to ${this.address} closed: ${this.closeReason}`)
+        : new HoldfastError(refusal.code, `${this.address} refused the connection: ${this.closeReason}`, [], refusal.retryAfterMs);
     for (const waiter of this.waiting.values()) waiter.reject(error);
     this.waiting.clear();
     for (const listener of this.closeListeners.splice(0)) listener(this.closeReason);
