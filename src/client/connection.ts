@@ -37,7 +37,7 @@ export type ConnectionEvent =
   | { readonly type: "realm-revision"; readonly number: number; readonly hash: string; readonly servers: readonly string[] };
 
 /** Refusals for load, before the welcome: another server may take us, this one will not now. */
-const loadRefusalCodes: ReadonlySet<string> = new Set(["too-many-connections", "too-many-sessions", "busy", "hello-timeout"]);
+const loadRefusalCodes: ReadonlySet<string> = new Set(["too-many-connections", "too-many-sessions", "hello-timeout"]);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -195,6 +195,11 @@ export class Router {
         if (error instanceof HoldfastError && (error.code === "unauthenticated" || error.code === "forbidden" || error.code === "backed-off")) throw error;
         lastError = error;
         this.homeAddress = null;
+        // A server checking as many passwords as it can says when to come back: wait that long.
+        if (error instanceof HoldfastError && error.code === "busy") {
+          await sleep(Math.max(0, Math.min(error.retryAfterMs ?? limits.reconnectDelayMaxMs, deadlineMs - Date.now())));
+          continue;
+        }
         // A server refusing for load says so at once: try the others, and once every server
         // turned us away, fail with that reason rather than hammer them until the deadline.
         if (error instanceof HoldfastError && (loadRefusalCodes.has(error.code) || error.code === "not-serving")) {
@@ -224,6 +229,7 @@ export class Router {
       }
     }
     if (this.closed) throw new HoldfastError("closed", "the connection is closed");
+    if (lastError instanceof HoldfastError && lastError.code === "busy") throw lastError;
     throw new HoldfastError("timeout", `no server answered (${this.options.servers.join(", ")}): ${lastError instanceof Error ? lastError.message : String(lastError)}`);
   }
 
