@@ -29,14 +29,22 @@ describe("idle connections before hello", () => {
       const confirm = await client.publisher("orders-in").publish({ subject: "ORDERS.EU.new", n: 1n });
       expect(confirm.storeSequence).toBeGreaterThan(0);
       // Past the per-address cap the attacker was refused at once; the connections the server
-      // held are closed by the hello deadline. Each was told why.
-      await waitFor(() => attacker.every((socket) => socket.isClosed), limits.helloDeadlineMs + 5000);
+      // held are closed by the hello deadline. Each was told why, but for refusals past the
+      // bound on refused connections lingering at once (dropped without a reason, to spare
+      // file descriptors): at least that many heard it.
+      // On a loaded machine some connects wait for a SYN retry and are accepted after the first
+      // held ones timed out, and are held in turn: allow two deadlines.
+      await waitFor(() => attacker.every((socket) => socket.isClosed), 2 * limits.helloDeadlineMs + 5000);
       const held = limits.unauthenticatedConnectionsPerAddressMax;
-      expect(attacker.filter((socket) => socket.refusalCode === "hello-timeout")).toHaveLength(held);
-      expect(attacker.filter((socket) => socket.refusalCode === "too-many-connections")).toHaveLength(attacker.length - held);
-      // Nothing is held for the attacker afterwards; the real client's session is there.
+      const tally: Record<string, number> = {};
+      for (const socket of attacker) tally[socket.refusalCode ?? "none"] = (tally[socket.refusalCode ?? "none"] ?? 0) + 1;
+      const seen = `${JSON.stringify(tally)}\n${server.logLines.slice(-20).join("\n")}`;
+      expect(Object.keys(tally).filter((code) => !["hello-timeout", "too-many-connections", "none"].includes(code)), seen).toEqual([]);
+      const timedOut = tally["hello-timeout"] ?? 0;
+      expect(timedOut, seen).toBeGreaterThanOrEqual(held);
+      expect(tally["too-many-connections"] ?? 0, seen).toBeGreaterThanOrEqual(Math.min(attacker.length - timedOut, limits.refusedConnectionsLingeringMax));
       expect(await settle(unauthenticatedNow, (count) => count === 0)).toBe(0);
-      expect((await server.status())?.sessions).toBe(1);
+      expect((await server.status())?.sessions, server.logLines.slice(-20).join("\n")).toBe(1);
     } finally {
       for (const socket of attacker) socket.close();
       client.close();

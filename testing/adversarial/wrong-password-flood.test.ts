@@ -42,11 +42,16 @@ describe("a flood of wrong passwords", () => {
     const codes = new Map<string, (string | undefined)[]>(sources.map((source) => [source, []]));
     const attackEndsMs = Date.now() + 15_000;
     const backedOff = (): boolean => [...codes.values()].every((refused) => refused.includes("backed-off"));
+    // A new client (the real user, from an address that did not fail) logs in during the flood:
+    // the attackers used its user name, and it may be told `busy` and wait, but it gets in.
+    let newcomer: Promise<Connection> | undefined;
     try {
       while (!backedOff() && Date.now() < attackEndsMs) {
-        const rounds = await Promise.all(sources.map((source) => wrongHellos(25, source)));
-        rounds.forEach((round, at) => codes.get(sources[at] as string)?.push(...round));
+        const round = Promise.all(sources.map((source) => wrongHellos(25, source)));
+        newcomer ??= connect({ servers: [server.clientAddress], ...publisherCredentials, requestTimeoutMs: 10_000 });
+        (await round).forEach((refused, at) => codes.get(sources[at] as string)?.push(...refused));
       }
+      (await newcomer)?.close();
     } finally {
       const result = await loop.stop();
       expect(result.failures).toEqual([]);
@@ -65,9 +70,6 @@ describe("a flood of wrong passwords", () => {
       const checked = refused.filter((code) => code === "unauthenticated").length;
       expect(checked, source).toBeLessThanOrEqual(limits.loginFailuresPerAddressMax + limits.passwordChecksPerAddressMax);
     }
-    // The attackers used the real user's name: the real user, from an address that did not fail, still gets in.
-    const again = await connect({ servers: [server.clientAddress], ...publisherCredentials, requestTimeoutMs: 5000 });
-    again.close();
     expect(server.running).toBe(true);
   });
 
