@@ -39,6 +39,9 @@ export type ConnectionEvent =
   /** The realm server runs a new revision (issue 5); `servers` is the failover list now. */
   | { readonly type: "realm-revision"; readonly number: number; readonly hash: string; readonly servers: readonly string[] };
 
+/** Refusals for load, before the welcome: another server may take us, this one will not now. */
+const loadRefusalCodes: ReadonlySet<string> = new Set(["too-many-connections", "too-many-sessions", "hello-timeout"]);
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -172,6 +175,9 @@ export class Router {
   /** A session with some server: the last one that worked, else each in turn until one answers. */
   async home(deadlineMs: number): Promise<SessionLink> {
     let lastError: unknown = null;
+    // Servers that turned us away this time: for load (the last such refusal kept), or by role.
+    const turnedAway = new Set<string>();
+    let loadRefusal: HoldfastError | null = null;
     while (!this.closed && Date.now() < deadlineMs) {
       const preferred = this.preferred;
       this.preferred = null;
@@ -187,10 +193,23 @@ export class Router {
         }
         return link;
       } catch (error) {
-        // Wrong credentials will not improve by trying another server.
-        if (error instanceof HoldfastError && (error.code === "unauthenticated" || error.code === "forbidden")) throw error;
+        // Wrong credentials will not improve by trying another server; a source backed off
+        // after failed logins must wait (the error says how long).
+        if (error instanceof HoldfastError && (error.code === "unauthenticated" || error.code === "forbidden" || error.code === "backed-off")) throw error;
         lastError = error;
         this.homeAddress = null;
+        // A server checking as many passwords as it can says when to come back: wait that long.
+        if (error instanceof HoldfastError && error.code === "busy") {
+          await sleep(Math.max(0, Math.min(error.retryAfterMs ?? limits.reconnectDelayMaxMs, deadlineMs - Date.now())));
+          continue;
+        }
+        // A server refusing for load says so at once: try the others, and once every server
+        // turned us away, fail with that reason rather than hammer them until the deadline.
+        if (error instanceof HoldfastError && (loadRefusalCodes.has(error.code) || error.code === "not-serving")) {
+          turnedAway.add(address);
+          if (error.code !== "not-serving") loadRefusal = error;
+          if (loadRefusal !== null && this.servers.every((server) => turnedAway.has(server))) throw loadRefusal;
+        }
         // A realm server that does not take clients now says where to go (seed 003: a
         // backup names its regular server, which names nobody while it is down).
         const redirect = error instanceof HoldfastError && error.code === "not-serving" ? error.servers.find((server) => server !== address) : undefined;
@@ -213,6 +232,7 @@ export class Router {
       }
     }
     if (this.closed) throw new HoldfastError("closed", "the connection is closed");
+    if (lastError instanceof HoldfastError && lastError.code === "busy") throw lastError;
     throw new HoldfastError("timeout", `no server answered (${this.options.servers.join(", ")}): ${lastError instanceof Error ? lastError.message : String(lastError)}`);
   }
 

@@ -14,6 +14,8 @@ export class HoldfastError extends Error {
     message: string,
     /** With `not-serving`: the servers (host:port) this one says to try instead. */
     readonly servers: readonly string[] = [],
+    /** With `backed-off` and `busy`: how long the server said to wait before trying again. */
+    readonly retryAfterMs?: number,
   ) {
     super(`${code}: ${message}`);
   }

@@ -43,6 +43,8 @@ export class SessionLink {
   private pushHandler: (push: Push) => void = () => {};
   private readonly closeListeners: ((reason: string) => void)[] = [];
   private closeReason: string | null = null;
+  /** The typed reason of a `closing` frame (a refusal before the welcome), for waiting requests. */
+  private closeRefusal: { readonly code: ErrorCode; readonly retryAfterMs?: number } | null = null;
   server = "";
 
   private constructor(
@@ -93,7 +95,7 @@ export class SessionLink {
     }
     if (answer.type === "error") {
       link.close("refused");
-      throw new HoldfastError(answer.code, answer.message, answer.servers ?? []);
+      throw new HoldfastError(answer.code, answer.message, answer.servers ?? [], answer.retryAfterMs);
     }
     if (answer.type !== "welcome") {
       link.close("unexpected answer");
@@ -187,6 +189,8 @@ export class SessionLink {
       this.closeReason ??= response.code === undefined ? response.reason : `${response.reason} (${response.code})`;
       this.reconnectTo = response.reconnectTo ?? null;
       this.closeCode = response.code ?? null;
+      const retry = response.retryAfterMs === undefined ? {} : { retryAfterMs: response.retryAfterMs };
+      if (response.code !== undefined) this.closeRefusal = { code: response.code, ...retry };
     }
     if (response.type === "deliver" || response.type === "bus-message" || response.type === "subscription-lost" || response.type === "closing" || response.type === "error" || response.type === "realm-revision") {
       this.pushHandler(response);
@@ -195,7 +199,12 @@ export class SessionLink {
 
   private closed(reason: string): void {
     this.closeReason ??= reason;
-    const error = new HoldfastError("connection-lost", `connection to ${this.address} closed: ${this.closeReason}`);
+    // A server that refused the connection (too many connections, the hello deadline) said why.
+    const refusal = this.closeRefusal;
+    const error =
+      refusal === null
+        ? new HoldfastError("connection-lost", `connection to ${this.address} closed: ${this.closeReason}`)
+        : new HoldfastError(refusal.code, `${this.address} refused the connection: ${this.closeReason}`, [], refusal.retryAfterMs);
     for (const waiter of this.waiting.values()) waiter.reject(error);
     this.waiting.clear();
     for (const listener of this.closeListeners.splice(0)) listener(this.closeReason);

@@ -67,8 +67,10 @@ export const limits = {
   reconnectDelayMaxMs: 2000,
   /** Handshake must finish within this time. */
   handshakeTimeoutMs: 2000,
-  /** Inbound connections still in their handshake; more are refused. */
+  /** Inbound connections still in their handshake (peer port, realm port); more are refused. */
   pendingHandshakesMax: 64,
+  /** Of those, from one remote address: a stranger cannot take every slot from the real peers. */
+  pendingHandshakesPerAddressMax: 8,
   /** Bytes handed to the socket in one write. */
   writeBatchBytesMax: 1024 * 1024,
   /** A frame decoder keeps at most this much buffer after a large frame. */
@@ -105,7 +107,11 @@ export const limits = {
   logTimeTickIntervalMs: 1000,
   /** Map entries in one iterate page. */
   mapEntriesPerPageMax: 4096,
-  /** A client waits this long for the hello answer (scrypt takes about a second). */
+  /**
+   * A client waits this long for the hello answer: twice the server's helloDeadlineMs, so a
+   * client whose login the server could not finish hears the server's typed reason (closing
+   * with `hello-timeout`) before it would give up on its own.
+   */
   helloTimeoutMs: 10_000,
 
   // --- untrusted requests: a session's frame is walked against these before it is unpacked ---
@@ -120,6 +126,52 @@ export const limits = {
   sessionRequestArrayLengthMax: 65_536,
   /** Values in one request, map keys included, all levels together. */
   sessionRequestNodesMax: 262_144,
+
+  // --- admission: connections not yet authenticated, and password checks ------------------
+  /** Client-port connections not yet welcomed, server-wide; counted apart from sessionsPerServerMax. */
+  unauthenticatedConnectionsMax: 256,
+  /** Client-port connections not yet welcomed from one remote address. */
+  unauthenticatedConnectionsPerAddressMax: 32,
+  /**
+   * A client connection must be welcomed (hello received, password checked) this long after it
+   * was accepted, or it is closed with `hello-timeout`. Long enough for a check that waited in
+   * a full queue (passwordChecksQueuedMax / passwordCheckWorkers scrypts of about 0.25 s each).
+   */
+  helloDeadlineMs: 5000,
+  /** One frame before hello (client port) or before the handshake (peer and realm ports) succeeded. */
+  unauthenticatedFrameBytesMax: 64 * 1024,
+  /** A refused connection gets this long to read why (its closing frame) before it is dropped. */
+  refusedConnectionLingerMs: 1000,
+  /** Refused connections lingering at once (each holds a file descriptor); past this they are dropped at once. */
+  refusedConnectionsLingeringMax: 1024,
+  /** Refusals of one kind are logged once, then summarised per address this often. */
+  refusalLogIntervalMs: 10_000,
+  /** Addresses named in one refusal summary; the others are counted together. */
+  refusalLogAddressesMax: 16,
+  /** Worker threads of our own for password checks (scrypt): never libuv's pool, which the WAL's fsync uses. */
+  passwordCheckWorkers: 2,
+  /** Password checks waiting for a worker; more are refused with `busy`. A full queue waits about 1 s. */
+  passwordChecksQueuedMax: 8,
+  /** Password checks running or waiting for one remote address; more are refused with `busy`. */
+  passwordChecksPerAddressMax: 4,
+  /** How long a `busy` refusal tells the client to wait before trying again. */
+  passwordBusyRetryAfterMs: 1000,
+  /** Failed logins from one address before it is backed off (refused without a check). */
+  loginFailuresPerAddressMax: 10,
+  /**
+   * Failed logins for one user name before it is backed off, for addresses that failed recently
+   * only: an address with no failures still gets in, so a flood cannot lock out the real user.
+   */
+  loginFailuresPerUserMax: 20,
+  /** Failures are forgotten after this long without another one. */
+  loginFailureWindowMs: 300_000,
+  /** Backoff after the budget is spent: doubles with each further failure, up to the max. */
+  loginBackoffMinMs: 1000,
+  loginBackoffMaxMs: 60_000,
+  /** Addresses and user names whose failures are remembered; the least recently failing go first. */
+  loginBudgetEntriesMax: 65_536,
+  /** Successful password checks remembered (as digests), so reconnect storms do not cost one scrypt each. */
+  verifiedPasswordsCachedMax: 1024,
 
   // --- persistence messages and matchers (defaults; stores may lower them) -----------------
   /** Characters in one field name. */

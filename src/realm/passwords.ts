@@ -62,7 +62,10 @@ export async function hashPassword(plain: string, cost: { N: number; r: number; 
   return `scrypt$${cost.N}$${cost.r}$${cost.p}$${salt.toString("base64")}$${hash.toString("base64")}`;
 }
 
-/** False for a wrong password and for a stored value that is not a valid hash. */
+/**
+ * False for a wrong password and for a stored value that is not a valid hash. Runs on libuv's
+ * pool: servers check logins through their own worker pool instead (services/server/password-checks.ts).
+ */
 export async function verifyPassword(plain: string, stored: string): Promise<boolean> {
   const parsed = parseScryptHash(stored);
   if ("problem" in parsed) return false;
@@ -70,11 +73,20 @@ export async function verifyPassword(plain: string, stored: string): Promise<boo
   return timingSafeEqual(candidate, parsed.hash);
 }
 
+/** What scrypt is given: NFC, so a password typed on another system's keyboard still matches. */
+export function normalizePassword(plain: string): string {
+  return plain.normalize("NFC");
+}
+
+/** scrypt needs about 128 * N * r bytes; the default maxmem (32 MiB) is too small at N=2^18. */
+export function scryptMaxmemBytes(cost: { N: number; r: number }): number {
+  return 256 * cost.N * cost.r + 1024 * 1024;
+}
+
 function derive(plain: string, salt: Buffer, length: number, cost: { N: number; r: number; p: number }): Promise<Buffer> {
-  // scrypt needs about 128 * N * r bytes; the default maxmem (32 MiB) is too small at N=2^18.
-  const options: ScryptOptions = { N: cost.N, r: cost.r, p: cost.p, maxmem: 256 * cost.N * cost.r + 1024 * 1024 };
+  const options: ScryptOptions = { N: cost.N, r: cost.r, p: cost.p, maxmem: scryptMaxmemBytes(cost) };
   return new Promise((resolve, reject) => {
-    scrypt(plain.normalize("NFC"), salt, length, options, (error, key) => (error ? reject(error) : resolve(key)));
+    scrypt(normalizePassword(plain), salt, length, options, (error, key) => (error ? reject(error) : resolve(key)));
   });
 }
 

@@ -92,6 +92,16 @@ describe("frame", () => {
     expect(decoder.next()).toMatchObject({ ok: false, error: { kind: "frame-too-large" } });
   });
 
+  it("takes a larger frame once its bound is raised (after authentication), and never lowers it", () => {
+    const decoder = new FrameDecoder(64);
+    decoder.push(encodeFrame(new Uint8Array(10)));
+    expect(decoder.next()?.ok).toBe(true);
+    decoder.raiseFrameBytesMax(1024);
+    decoder.push(encodeFrame(new Uint8Array(500)));
+    expect(decoder.next()).toMatchObject({ ok: true, payload: new Uint8Array(500) });
+    expect(() => decoder.raiseFrameBytesMax(64)).toThrow(/below the current bound 1024/);
+  });
+
   it("returns an error naming both checksums for a corrupted payload", () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 1, maxLength: 200 }), fc.nat(), fc.integer({ min: 1, max: 255 }), (payload, at, flip) => {

@@ -65,9 +65,19 @@ export class FrameDecoder {
   private start = 0;
   private end = 0;
   private failure: FrameError | undefined;
-  private readonly frameBytesMax: number;
+  private frameBytesMax: number;
 
   constructor(frameBytesMax: number = limits.frameBytesMax) {
+    this.frameBytesMax = frameBytesMax;
+  }
+
+  /**
+   * Raises the bound: a connection starts with a small one until its peer authenticated (a
+   * stranger must not make us buffer a large frame), then takes the full one. Frames already
+   * buffered are judged by the new bound.
+   */
+  raiseFrameBytesMax(frameBytesMax: number): void {
+    if (frameBytesMax < this.frameBytesMax) throw new Error(`raiseFrameBytesMax(${frameBytesMax}) below the current bound ${this.frameBytesMax}`);
     this.frameBytesMax = frameBytesMax;
   }
 

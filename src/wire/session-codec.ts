@@ -111,7 +111,17 @@ export type ErrorCode =
   | "frame-too-large"
   | "checksum-mismatch"
   /** Realm roles (issue 5): this server does not take clients now; `servers` says where to go. */
-  | "not-serving";
+  | "not-serving"
+  /** Admission: too many connections have not said hello yet (from this address, or in all). */
+  | "too-many-connections"
+  /** Admission: the server holds as many sessions as it takes. */
+  | "too-many-sessions"
+  /** Admission: no hello, or its password check not finished, within the server's hello deadline. */
+  | "hello-timeout"
+  /** Too many failed logins from this address (or for this user from it): `retryAfterMs` says when to try. */
+  | "backed-off"
+  /** The server checks as many passwords as it can now: `retryAfterMs` says when to try. */
+  | "busy";
 
 export type PublishStatus = "stored" | "duplicate" | "rejected";
 
@@ -125,8 +135,18 @@ export type SessionResponse =
       readonly realm?: RealmInfo | null;
     }
   | { readonly type: "ok"; readonly requestId: number }
-  /** `servers`: with `not-serving`, the client ports to try instead, best first. */
-  | { readonly type: "error"; readonly requestId: number; readonly code: ErrorCode; readonly message: string; readonly servers?: readonly string[] }
+  /**
+   * `servers`: with `not-serving`, the client ports to try instead, best first. `retryAfterMs`:
+   * with `backed-off` and `busy`, how long to wait before trying again.
+   */
+  | {
+      readonly type: "error";
+      readonly requestId: number;
+      readonly code: ErrorCode;
+      readonly message: string;
+      readonly servers?: readonly string[];
+      readonly retryAfterMs?: number;
+    }
   /**
    * Persistence requests for a cluster whose leader is elsewhere: connect there. `leader` is
    * null while no leader is known (an election is running): retry shortly.
@@ -170,10 +190,11 @@ export type SessionResponse =
   | ({ readonly type: "realm-revision"; readonly test: boolean } & RealmInfo)
   /**
    * Sent once before the server closes the connection, with why. `code`: when the client did
-   * something wrong (a frame error, an undecodable request) or the server failed on a request.
+   * something wrong (a frame error, an undecodable request), the server failed on a request, or
+   * it refused the connection before a welcome (admission; `retryAfterMs`: when to try again).
    * `reconnectTo`: the client port to connect to instead (a backup handing its clients back).
    */
-  | { readonly type: "closing"; readonly reason: string; readonly code?: ErrorCode; readonly reconnectTo?: string };
+  | { readonly type: "closing"; readonly reason: string; readonly code?: ErrorCode; readonly reconnectTo?: string; readonly retryAfterMs?: number };
 
 export interface RealmInfo {
   readonly number: number;

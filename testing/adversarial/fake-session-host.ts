@@ -19,6 +19,9 @@ import type { RealmDefinition } from "../../src/realm/schema.js";
 import type { PersistenceService, ProposeOutcome } from "../../src/services/persistence/persistence-service.js";
 import { storesConfigFor } from "../../src/services/persistence/stores-config.js";
 import { Bus } from "../../src/services/server/bus.js";
+import type { SessionAdmission } from "../../src/services/server/admission-gate.js";
+import { loginBudgetDefaults } from "../../src/services/server/login-budget.js";
+import { PasswordChecks } from "../../src/services/server/password-checks.js";
 import { RealmAccess } from "../../src/services/server/realm-access.js";
 import { Session, type SessionConnection, type SessionHost } from "../../src/services/server/session.js";
 import { frameHeaderBytes, type FrameError } from "../../src/wire/frame.js";
@@ -103,19 +106,20 @@ export class InstantService {
 /** The session's socket: frames it writes are decoded into `received`. */
 export class FakeConnection implements SessionConnection {
   readonly remote = "127.0.0.1:50000";
+  readonly remoteAddress = "127.0.0.1";
   readonly bufferedBytes = 0;
   readonly received: SessionResponse[] = [];
   closeReason: string | null = null;
   private handler: ((payload: Uint8Array) => void) | undefined;
-  private frameErrorListener: ((error: FrameError) => void) | undefined;
+  private farewell: ((error: FrameError) => readonly Uint8Array[]) | undefined;
   private readonly closeListeners: ((reason: string) => void)[] = [];
 
   setFrameHandler(handler: ((payload: Uint8Array) => void) | undefined): void {
     this.handler = handler;
   }
 
-  onFrameError(listener: (error: FrameError) => void): void {
-    this.frameErrorListener = listener;
+  setFarewell(farewell: ((error: FrameError) => readonly Uint8Array[]) | undefined): void {
+    this.farewell = farewell;
   }
 
   onClose(listener: (reason: string) => void): void {
@@ -138,15 +142,23 @@ export class FakeConnection implements SessionConnection {
     for (const listener of this.closeListeners.splice(0)) listener(reason);
   }
 
+  /** The last frames, then the close (FramedConnection lingers; here they are simply received). */
+  closeWith(frames: readonly Uint8Array[], reason: string): void {
+    if (this.closeReason !== null) return;
+    this.write(frames);
+    this.close(reason);
+  }
+
   /** A frame's payload from the client. */
   send(payload: Uint8Array): void {
     this.handler?.(payload);
   }
 
-  /** What FramedConnection does on a frame error: tell the owner, then close. */
+  /** What FramedConnection does on a frame error: send the owner's farewell, then close. */
   failFrame(error: FrameError): void {
-    this.frameErrorListener?.(error);
-    this.close(error.message);
+    const farewell = this.farewell?.(error);
+    if (farewell === undefined) this.close(error.message);
+    else this.closeWith(farewell, error.message);
   }
 }
 
@@ -159,10 +171,24 @@ export function recordingLogger(lines: string[]): Logger {
   };
 }
 
+/**
+ * Password checks for fake hosts: the real ones (worker threads, idle ones unref'd), with a
+ * budget no fuzz run spends, so a hostile hello is answered by its own merits.
+ */
+const fakeChecks = new PasswordChecks({
+  workers: 1,
+  queuedMax: 64,
+  perAddressMax: 64,
+  budget: { ...loginBudgetDefaults, failuresPerAddressMax: Number.MAX_SAFE_INTEGER, failuresPerUserMax: Number.MAX_SAFE_INTEGER },
+});
+
+/** A session's gate that always admits (the admission gate has its own tests). */
+const admitAll: SessionAdmission = { refusal: () => null, welcomed: () => {}, refused: () => {} };
+
 export function fakeHost(realm: RealmDefinition, service: InstantService, log: Logger): SessionHost {
   return {
     serverName: "s1",
-    access: new RealmAccess(realm),
+    access: new RealmAccess(realm, fakeChecks),
     bus: new Bus(),
     log,
     service: (cluster) => (cluster === "c1" ? (service as unknown as PersistenceService) : undefined),
@@ -176,7 +202,7 @@ let sessionNumber = 0;
 
 export function openSession(host: SessionHost): { readonly session: Session; readonly connection: FakeConnection } {
   const connection = new FakeConnection();
-  return { session: new Session(host, connection, ++sessionNumber), connection };
+  return { session: new Session(host, connection, ++sessionNumber, admitAll), connection };
 }
 
 /** Lets the session's promises settle and its once-a-turn flush run. */

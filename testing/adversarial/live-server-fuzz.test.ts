@@ -17,7 +17,7 @@ import { decodeSessionRequest } from "../../src/wire/session-codec.js";
 import { RealmCluster, testCredentials } from "../process/realm-cluster.js";
 import { sendChecked } from "./answer-check.js";
 import { hostileRequests, packHostile } from "./hostile-requests.js";
-import { RawClient } from "./raw-client.js";
+import { SessionProbe } from "./session-probe.js";
 
 let cluster: RealmCluster;
 let address: string;
@@ -47,7 +47,7 @@ const confirmsOne = async (n: number): Promise<void> => {
 
 describe("one authenticated frame", () => {
   it("a subscribe whose matcher is nested 2,000 deep is refused, and the server keeps serving", async () => {
-    const attacker = await RawClient.open(address, testCredentials);
+    const attacker = await SessionProbe.open(address, testCredentials);
     const matcher = { tests: [{ field: "region", equals: raw("deep") }] };
     const subscribe = { type: "subscribe", requestId: 2, subscriptionId: 1, endpoint: "orders-in", durable: "deep", template: "worker", prefetch: 1 };
     attacker.send(packWithRaw({ ...subscribe, durableType: null, matcher }, { deep: nestedArrays(2000) }));
@@ -95,7 +95,7 @@ describe("hostile frames on the client port", () => {
     let frames = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(requests, { minLength: 1, maxLength: 5 }), brokenFrames, fc.boolean(), async (hostile, broken, authenticated) => {
-        const attacker = await RawClient.open(address, testCredentials);
+        const attacker = await SessionProbe.open(address, testCredentials);
         for (const [index, request] of hostile.entries()) {
           if (attacker.closeReason !== null) break;
           const until = (done: () => boolean) => attacker.until(done);
@@ -103,7 +103,7 @@ describe("hostile frames on the client port", () => {
           frames += 1;
         }
         attacker.close();
-        const breaker = await RawClient.open(address, authenticated ? testCredentials : null);
+        const breaker = await SessionProbe.open(address, authenticated ? testCredentials : null);
         breaker.sendBytes(broken.bytes);
         frames += 1;
         if (broken.code === null) return breaker.close();

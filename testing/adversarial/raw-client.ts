@@ -1,84 +1,89 @@
-/**
- * A client-port connection that sends whatever bytes a test gives it (frames the client
- * library would never write, or no frame at all) and keeps every answer the server sends.
- */
-import { connect as netConnect } from "node:net";
-import { Packr } from "msgpackr";
-import { FramedConnection } from "../../src/adapters/node/framed-connection.js";
+import { connect as netConnect, type Socket } from "node:net";
 import { limits } from "../../src/kernel/limits.js";
-import { encodeFrame } from "../../src/wire/frame.js";
-import { decodeSessionResponse, sessionProtocolVersion, type SessionResponse } from "../../src/wire/session-codec.js";
-import { waitFor } from "../process/wait-for.js";
-import { answerTo, closingOf } from "./answer-check.js";
+import { encodeFrame, FrameDecoder } from "../../src/wire/frame.js";
+import { decodeSessionResponse, encodeSessionMessage, sessionProtocolVersion, type SessionResponse } from "../../src/wire/session-codec.js";
 
-const packr = new Packr({ useRecords: false });
-
+/**
+ * An attacker's (or a bare) connection to a client port: raw bytes out, every frame the server
+ * sends decoded and kept, so a test can check the typed reason a refused connection was given.
+ */
 export class RawClient {
-  readonly received: SessionResponse[] = [];
-  closeReason: string | null = null;
+  readonly responses: SessionResponse[] = [];
+  private readonly decoder = new FrameDecoder(limits.frameBytesMax);
+  private ended = false;
+  private readonly endListeners: (() => void)[] = [];
 
-  private constructor(
-    private readonly connection: FramedConnection,
-    private readonly socket: import("node:net").Socket,
-  ) {
-    connection.setFrameHandler((payload) => {
-      const decoded = decodeSessionResponse(payload);
-      if (!decoded.ok) throw new Error(`the server sent an undecodable frame: ${decoded.error}`);
-      this.received.push(decoded.value);
+  private constructor(private readonly socket: Socket) {
+    socket.on("data", (chunk: Buffer) => {
+      this.decoder.push(chunk);
+      for (let result = this.decoder.next(); result?.ok === true; result = this.decoder.next()) {
+        const decoded = decodeSessionResponse(result.payload);
+        if (decoded.ok) this.responses.push(decoded.value);
+      }
     });
-    connection.onClose((reason) => {
-      this.closeReason = reason;
-    });
+    // Writes to a connection the server closed fail: that is the point of most attacks here.
+    socket.on("error", () => this.end());
+    socket.on("close", () => this.end());
   }
 
-  /** Connects; with credentials, says hello and waits for the welcome. */
-  static async open(address: string, credentials: { app: string; user: string; password: string } | null): Promise<RawClient> {
-    const at = address.lastIndexOf(":");
-    const socket = netConnect({ host: address.slice(0, at), port: Number(address.slice(at + 1)) });
-    await new Promise<void>((resolve, reject) => {
-      socket.once("connect", () => resolve());
+  /** Connects to 127.0.0.1:`port` from `localAddress` (any 127.x address is another source). */
+  static open(port: number, localAddress = "127.0.0.1"): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = netConnect({ host: "127.0.0.1", port, localAddress });
+      socket.once("connect", () => resolve(new RawClient(socket)));
       socket.once("error", reject);
     });
-    const client = new RawClient(new FramedConnection(socket, limits.frameBytesMax), socket);
-    if (credentials !== null) {
-      client.send(packr.pack({ type: "hello", requestId: 1, protocol: sessionProtocolVersion, client: "raw", ...credentials }));
-      const welcome = await client.answer(1, 10_000);
-      if (welcome?.type !== "welcome") throw new Error(`no welcome: ${JSON.stringify(welcome)} (${client.closeReason ?? "open"})`);
+  }
+
+  /** Opens `count` connections, `parallel` at a time; connections the server refused at once count too. */
+  static async openMany(port: number, count: number, localAddress = "127.0.0.1", parallel = 64): Promise<RawClient[]> {
+    const clients: RawClient[] = [];
+    for (let at = 0; at < count; at += parallel) {
+      const batch = await Promise.all(Array.from({ length: Math.min(parallel, count - at) }, () => RawClient.open(port, localAddress)));
+      clients.push(...batch);
     }
-    return client;
+    return clients;
   }
 
-  /** One frame around `payload`. */
-  send(payload: Uint8Array): void {
-    this.connection.write([encodeFrame(payload)]);
+  get isClosed(): boolean {
+    return this.ended;
   }
 
-  /** Bytes as they are: a bad header, a wrong checksum, half a frame. */
-  sendBytes(bytes: Uint8Array): void {
-    if (!this.socket.destroyed) this.socket.write(bytes);
+  /** The typed reason the server gave: the `closing` code, else the code of an error answer. */
+  get refusalCode(): string | undefined {
+    for (const response of this.responses) if (response.type === "closing" && response.code !== undefined) return response.code;
+    for (const response of this.responses) if (response.type === "error") return response.code;
+    return undefined;
   }
 
-  get closing(): Extract<SessionResponse, { type: "closing" }> | undefined {
-    return closingOf(this);
+  get retryAfterMs(): number | undefined {
+    for (const response of this.responses) {
+      if ((response.type === "closing" || response.type === "error") && response.retryAfterMs !== undefined) return response.retryAfterMs;
+    }
+    return undefined;
   }
 
-  /** The answer to `requestId`, or undefined once the connection closed or the time ran out. */
-  async answer(requestId: number, timeoutMs = 5000): Promise<SessionResponse | undefined> {
-    await this.until(() => answerTo(this, requestId) !== undefined, timeoutMs).catch(() => {});
-    return answerTo(this, requestId);
+  write(bytes: Uint8Array): void {
+    if (!this.ended) this.socket.write(bytes);
   }
 
-  /** Waits (bounded) until `done` holds or the connection closed. */
-  async until(done: () => boolean, timeoutMs = 5000): Promise<void> {
-    await waitFor(() => done() || this.closeReason !== null, timeoutMs);
+  hello(credentials: { app: string; user: string; password: string }): void {
+    this.write(encodeFrame(encodeSessionMessage({ type: "hello", requestId: 1, protocol: sessionProtocolVersion, client: "raw", ...credentials })));
   }
 
-  /** Waits until the server closed the connection (bounded). */
-  async closed(timeoutMs = 5000): Promise<void> {
-    await waitFor(() => this.closeReason !== null, timeoutMs);
+  /** Resolves once the connection is closed (by either side). */
+  closed(): Promise<void> {
+    return this.ended ? Promise.resolve() : new Promise((resolve) => this.endListeners.push(resolve));
   }
 
   close(): void {
-    this.connection.close("closed by the test");
+    this.socket.destroy();
+    this.end();
+  }
+
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const listener of this.endListeners.splice(0)) listener();
   }
 }

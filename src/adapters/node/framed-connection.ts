@@ -1,4 +1,5 @@
 import type { Socket } from "node:net";
+import { limits } from "../../kernel/limits.js";
 import { FrameDecoder, type FrameError } from "../../wire/frame.js";
 
 export type FrameHandler = (payload: Uint8Array) => void;
@@ -17,8 +18,8 @@ export class FramedConnection {
   private handler: FrameHandler | undefined;
   private closeReason: string | undefined;
   private readonly closeListeners: ((reason: string) => void)[] = [];
-  private frameErrorListener: ((error: FrameError) => void) | undefined;
   private delivering = false;
+  private farewell: ((error: FrameError) => readonly Uint8Array[]) | undefined;
 
   constructor(
     private readonly socket: Socket,
@@ -40,6 +41,16 @@ export class FramedConnection {
     return `${this.socket.remoteAddress ?? "?"}:${this.socket.remotePort ?? "?"}`;
   }
 
+  /** The other end's address without the port: what per-source bounds count by. */
+  get remoteAddress(): string {
+    return this.socket.remoteAddress ?? "?";
+  }
+
+  /** Takes larger frames from now on: the peer authenticated (see FrameDecoder.raiseFrameBytesMax). */
+  raiseFrameBytesMax(frameBytesMax: number): void {
+    this.decoder.raiseFrameBytesMax(frameBytesMax);
+  }
+
   /** Bytes written but not yet handed to the kernel: how far behind the other end reads. */
   get bufferedBytes(): number {
     return this.socket.writableLength;
@@ -59,12 +70,9 @@ export class FramedConnection {
     }
   }
 
-  /**
-   * Hears a frame error once, just before the connection closes for it, so the owner can write
-   * one last frame saying why (the client port does; peer links just close).
-   */
-  onFrameError(listener: (error: FrameError) => void): void {
-    this.frameErrorListener = listener;
+  /** What to send before closing on a bad frame (a protocol's typed reason); by default nothing. */
+  setFarewell(farewell: ((error: FrameError) => readonly Uint8Array[]) | undefined): void {
+    this.farewell = farewell;
   }
 
   onClose(listener: (reason: string) => void): void {
@@ -94,6 +102,20 @@ export class FramedConnection {
     for (const listener of this.closeListeners.splice(0)) listener(reason);
   }
 
+  /**
+   * Sends `frames` (why the connection ends) and then closes it, giving the other end
+   * refusedConnectionLingerMs to read them: destroying at once could send a reset that makes
+   * the other end drop what it had not read yet, the reason included.
+   */
+  closeWith(frames: readonly Uint8Array[], reason: string): void {
+    if (this.closeReason !== undefined) return;
+    this.closeReason = reason;
+    this.handler = undefined;
+    this.socket.removeAllListeners("data");
+    endAfter(this.socket, frames.length === 1 ? (frames[0] as Uint8Array) : Buffer.concat(frames));
+    for (const listener of this.closeListeners.splice(0)) listener(reason);
+  }
+
   private deliver(): void {
     // A handler may swap handlers or close us; re-entrant calls would reorder frames.
     if (this.delivering) return;
@@ -103,8 +125,9 @@ export class FramedConnection {
         const result = this.decoder.next();
         if (result === undefined) break;
         if (!result.ok) {
-          this.frameErrorListener?.(result.error);
-          this.close(result.error.message);
+          const farewell = this.farewell?.(result.error);
+          if (farewell === undefined) this.close(result.error.message);
+          else this.closeWith(farewell, result.error.message);
           break;
         }
         this.handler(result.payload);
@@ -114,4 +137,28 @@ export class FramedConnection {
       this.delivering = false;
     }
   }
+}
+
+/** Sockets ended with a reason and not yet gone; each holds a file descriptor meanwhile. */
+let lingering = 0;
+
+/** Writes `bytes` and ends the socket; what the other end still sends is read and dropped. */
+function endAfter(socket: Socket, bytes: Uint8Array): void {
+  if (socket.destroyed) return;
+  if (lingering >= limits.refusedConnectionsLingeringMax) {
+    // A flood of refusals must not run the process out of descriptors: drop without a reason.
+    socket.destroy();
+    return;
+  }
+  lingering += 1;
+  const timer = setTimeout(() => socket.destroy(), limits.refusedConnectionLingerMs);
+  timer.unref();
+  socket.once("close", () => {
+    clearTimeout(timer);
+    lingering -= 1;
+  });
+  socket.once("end", () => socket.destroy());
+  socket.on("data", () => {});
+  socket.resume();
+  socket.end(bytes);
 }

@@ -114,10 +114,20 @@ export function acceptHandshake(connection: FramedConnection, options: AcceptOpt
   });
 }
 
+/**
+ * A listener's refusal before any handshake step (its port is full): `refused` with a stable
+ * code after the reason, which a dialer of this version shows and an older one ignores.
+ */
+export function refusalFrame(reason: string, code: "too-many-handshakes"): Uint8Array {
+  return encodeFrame(packr.pack(["refused", reason, code]));
+}
+
 class HandshakeFailure extends Error {}
 
 function refusedCheck(message: unknown[]): void {
-  if (message[0] === "refused") throw new HandshakeFailure(`refused by the listener: ${String(message[1])}`);
+  if (message[0] !== "refused") return;
+  const code = typeof message[2] === "string" ? ` (${message[2]})` : "";
+  throw new HandshakeFailure(`refused by the listener${code}: ${String(message[1])}`);
 }
 
 function describe(message: unknown[]): string {

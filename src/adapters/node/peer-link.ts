@@ -123,7 +123,8 @@ export class PeerLink {
     this.reconnectTimer = undefined;
     const { peerId, selfId, secret, handshakeTimeoutMs, frameBytesMax, logger } = this.options;
     const socket = connect({ host: this.address.host, port: this.address.port });
-    const connection = new FramedConnection(socket, frameBytesMax);
+    // Only the listener's handshake answers (tiny) ever arrive on an outbound connection.
+    const connection = new FramedConnection(socket, Math.min(limits.unauthenticatedFrameBytesMax, frameBytesMax));
     this.dialing = connection;
     connection.onClose((reason) => this.onClosed(connection, reason));
     void dialHandshake(connection, { selfId, peerId, secret, timeoutMs: handshakeTimeoutMs }).then((result) => {

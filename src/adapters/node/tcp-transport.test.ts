@@ -1,5 +1,7 @@
 import { connect, type Socket } from "node:net";
+import { Packr } from "msgpackr";
 import { afterEach, describe, expect, it } from "vitest";
+import { limits } from "../../kernel/limits.js";
 import type { Message } from "../../protocols/consensus/messages.js";
 import { encodeMessage } from "../../wire/consensus-codec.js";
 import { encodeFrame } from "../../wire/frame.js";
@@ -109,7 +111,7 @@ describe("TcpTransport", () => {
     // Whoever checks a proof first notices: a1 when dialing a3, a3 when dialing a1.
     await waitFor(() => members.a1.log.has(/cannot reach a3: .*a3 failed to prove the realm secret/), "a1 logging a3's failure");
     await waitFor(() => intruder.log.has(/cannot reach a1: .*a1 failed to prove the realm secret/), "a3 logging a1's failure");
-    await waitFor(() => members.a1.log.has(/refused connection from /), "a1 refusing a3's connection");
+    await waitFor(() => members.a1.log.has(/refused peer connections from /), "a1 refusing a3's connection");
     intruder.transport.send(heartbeat("a3", "a1", 1));
     members.a2.transport.send(heartbeat("a2", "a1", 7));
     await waitFor(() => commitIndexes(members.a1, "a2").includes(7), "a2 -> a1");
@@ -163,7 +165,46 @@ describe("TcpTransport", () => {
     socket.on("error", () => undefined);
     socket.write(Buffer.from("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
     await closed;
-    await waitFor(() => a1.log.has(/refused connection from .*frame of \d+ bytes announced/), "a1 logging the refusal");
+    await waitFor(() => a1.log.has(/refused peer connections from .*frame of \d+ bytes announced/), "a1 logging the refusal");
+  });
+
+  it("takes only small frames before the handshake: a stranger cannot make it buffer a large one", async () => {
+    const a1 = await startMember("a1");
+    const socket = connect({ host, port: a1.transport.port });
+    opened.push({ close: () => socket.destroy() });
+    socket.on("error", () => undefined);
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    // A frame well under the 16 MiB bound of an authenticated peer, sent in part.
+    const header = Buffer.alloc(8);
+    header.writeUInt32BE(1024 * 1024);
+    socket.write(Buffer.concat([header, Buffer.alloc(100_000)]));
+    await closed;
+    await waitFor(() => a1.log.has(/refused peer connections from .*frame of 1048584 bytes announced, at most 65536/), "a1 logging the refusal");
+  });
+
+  it("refuses handshakes past the per-address bound with a typed reason, while a peer from another address connects", async () => {
+    const a1 = await startMember("a1");
+    // Strangers from 127.0.0.2 that connect and say nothing hold handshake slots until their timeout.
+    const strangers = await Promise.all(
+      Array.from({ length: limits.pendingHandshakesPerAddressMax + 1 }, () => {
+        const socket = connect({ host, port: a1.transport.port, localAddress: "127.0.0.2" });
+        opened.push({ close: () => socket.destroy() });
+        socket.on("error", () => undefined);
+        const received: Buffer[] = [];
+        socket.on("data", (chunk: Buffer) => received.push(chunk));
+        return new Promise<{ socket: Socket; received: Buffer[] }>((resolve) => socket.once("connect", () => resolve({ socket, received })));
+      }),
+    );
+    await waitFor(() => strangers.some((stranger) => stranger.received.length > 0), "a refusal");
+    const refused = strangers.filter((stranger) => stranger.received.length > 0);
+    expect(refused).toHaveLength(1);
+    const frame = Buffer.concat(refused[0]?.received ?? []);
+    const refusal: unknown = new Packr({ useRecords: false }).unpack(frame.subarray(8));
+    expect(refusal).toEqual(["refused", expect.stringContaining("at most 8 per address"), "too-many-handshakes"]);
+    const a2 = await startMember("a2");
+    introduce({ a1, a2 });
+    a2.transport.send(heartbeat("a2", "a1", 3));
+    await waitFor(() => commitIndexes(a1, "a2").includes(3), "a2 -> a1 while the strangers wait");
   });
 
   it("reconnects to a peer that restarts on the same port and delivers what was queued", async () => {

@@ -6,17 +6,12 @@ import type { MemberId } from "../../protocols/consensus/types.js";
 import type { Transport } from "../../runtime/ports.js";
 import { decodeMessage, encodeMessage } from "../../wire/consensus-codec.js";
 import { encodeFrame } from "../../wire/frame.js";
-import { FramedConnection } from "./framed-connection.js";
+import type { FramedConnection } from "./framed-connection.js";
 import { acceptHandshake } from "./handshake.js";
+import { HandshakeGate } from "./handshake-gate.js";
 import { PeerLink, type PeerAddress, type TransportLogger } from "./peer-link.js";
 
 export type { PeerAddress, TransportLogger } from "./peer-link.js";
-
-/**
- * Inbound connections still in their handshake. Each lives at most handshakeTimeoutMs; the
- * bound stops a flood of half-open connections from holding unbounded sockets meanwhile.
- */
-export const pendingHandshakesMax = limits.pendingHandshakesMax;
 
 export interface TcpTransportOptions {
   readonly selfId: MemberId;
@@ -63,7 +58,8 @@ export class TcpTransport implements Transport {
   private readonly links = new Map<MemberId, PeerLink>();
   /** Authenticated inbound connections, one per peer: a newer one replaces the older. */
   private readonly inbound = new Map<MemberId, FramedConnection>();
-  private readonly handshaking = new Set<FramedConnection>();
+  /** Inbound connections in their handshake: bounded, each for at most handshakeTimeoutMs. */
+  private readonly gate: HandshakeGate;
   private readonly handlers: ((message: Message) => void)[] = [];
   private server: Server | undefined;
   private boundPort: number | undefined;
@@ -83,6 +79,7 @@ export class TcpTransport implements Transport {
       handshakeTimeoutMs: options.limits?.handshakeTimeoutMs ?? limits.handshakeTimeoutMs,
     };
     assert(this.settings.reconnectDelayMinMs <= this.settings.reconnectDelayMaxMs, "reconnect delay min above max");
+    this.gate = new HandshakeGate({ what: "peer connections", warn: (message) => this.logger.warn(message), frameBytesMax: this.settings.frameBytesMax });
     for (const [peerId, address] of Object.entries(options.peers)) this.setPeerAddress(peerId, address);
   }
 
@@ -171,9 +168,9 @@ export class TcpTransport implements Transport {
     this.closed = true;
     this.server?.close();
     for (const link of this.links.values()) link.close();
-    for (const connection of [...this.inbound.values(), ...this.handshaking]) connection.close("transport closed");
+    for (const connection of [...this.inbound.values(), ...this.gate.handshaking]) connection.close("transport closed");
     this.inbound.clear();
-    this.handshaking.clear();
+    this.gate.stop();
   }
 
   private accept(socket: Socket): void {
@@ -181,27 +178,17 @@ export class TcpTransport implements Transport {
       socket.destroy();
       return;
     }
-    if (this.handshaking.size >= pendingHandshakesMax) {
-      this.logger.warn(`refusing ${socket.remoteAddress}:${socket.remotePort}: ${pendingHandshakesMax} handshakes already pending`);
-      socket.destroy();
-      return;
-    }
-    const connection = new FramedConnection(socket, this.settings.frameBytesMax);
-    const remote = connection.remote;
-    this.handshaking.add(connection);
+    const connection = this.gate.admit(socket);
+    if (connection === null) return;
     void acceptHandshake(connection, {
       selfId: this.options.selfId,
       secret: this.options.secret,
       timeoutMs: this.settings.handshakeTimeoutMs,
       isKnownMember: (id) => this.links.has(id),
     }).then((result) => {
-      this.handshaking.delete(connection);
-      if (!result.ok) {
-        if (!this.closed) this.logger.warn(`refused connection from ${remote}: ${result.reason}`);
-        return;
-      }
       if (this.closed) return connection.close("transport closed");
-      this.adopt(result.peerId, connection);
+      this.gate.finished(connection, result);
+      if (result.ok) this.adopt(result.peerId, connection);
     });
   }
 

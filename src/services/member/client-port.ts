@@ -3,6 +3,7 @@ import { limits } from "../../kernel/limits.js";
 import type { Notification } from "../../protocols/consensus/effects.js";
 import { FramedConnection } from "../../adapters/node/framed-connection.js";
 import { acceptHandshake } from "../../adapters/node/handshake.js";
+import { HandshakeGate } from "../../adapters/node/handshake-gate.js";
 import { decodeClientRequest, encodeClientMessage, type ClientRequest, type ClientResponse } from "../../wire/client-codec.js";
 import { encodeFrame } from "../../wire/frame.js";
 
@@ -41,11 +42,14 @@ export class ClientPort {
   private batchScheduled = false;
   private readonly dirty = new Set<ClientConnection>();
   private flushScheduled = false;
+  private readonly gate: HandshakeGate;
 
   constructor(
     private readonly host: ClientPortHost,
     private readonly secret: string,
-  ) {}
+  ) {
+    this.gate = new HandshakeGate({ what: "client connections", warn: (message) => host.log.warn(message), frameBytesMax: limits.frameBytesMax });
+  }
 
   async listen(hostname: string, port: number): Promise<number> {
     const server = createServer((socket) => this.accept(socket));
@@ -60,6 +64,8 @@ export class ClientPort {
 
   close(): void {
     this.server?.close();
+    for (const connection of this.gate.handshaking) connection.close("member stopping");
+    this.gate.stop();
     for (const client of this.connections) client.connection.close("member stopping");
   }
 
@@ -95,23 +101,22 @@ export class ClientPort {
   }
 
   private accept(socket: Socket): void {
-    const connection = new FramedConnection(socket, limits.frameBytesMax);
     const name = `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? "?"}`;
     if (this.connections.size >= clientConnectionsMax) {
-      connection.close(`too many client connections (at most ${clientConnectionsMax})`);
+      new FramedConnection(socket, limits.unauthenticatedFrameBytesMax).close(`too many client connections (at most ${clientConnectionsMax})`);
       return;
     }
+    // Handshakes in progress are bounded and take small frames, as on the peer port.
+    const connection = this.gate.admit(socket);
+    if (connection === null) return;
     void acceptHandshake(connection, {
       selfId: this.host.id,
       secret: this.secret,
       timeoutMs: limits.handshakeTimeoutMs,
       isKnownMember: (id) => id.startsWith("client:"),
     }).then((result) => {
-      if (!result.ok) {
-        this.host.log.warn(`client ${name} refused: ${result.reason}`);
-        connection.close(result.reason);
-        return;
-      }
+      this.gate.finished(connection, result);
+      if (!result.ok) return;
       const client: ClientConnection = { name: `${result.peerId}@${name}`, connection, outbox: [], inFlight: 0, closed: false };
       this.connections.add(client);
       connection.onClose((reason) => {

@@ -1,6 +1,7 @@
 import { connect as netConnect, createServer, type Server as NetServer, type Socket } from "node:net";
 import { FramedConnection } from "../../adapters/node/framed-connection.js";
 import { acceptHandshake, dialHandshake } from "../../adapters/node/handshake.js";
+import { HandshakeGate } from "../../adapters/node/handshake-gate.js";
 import type { Logger } from "../../adapters/node/logger.js";
 import { limits } from "../../kernel/limits.js";
 import type { RealmInput } from "../../protocols/realm/inputs.js";
@@ -32,10 +33,13 @@ export class RealmLinks {
   private readonly server: NetServer;
   /** The connection the protocol knows about, per peer; older ones close without an input. */
   private readonly current = new Map<string, FramedConnection>();
+  /** Inbound links in their handshake: bounded in number and frame size, as on the peer port. */
+  private readonly gate: HandshakeGate;
   private stopped = false;
 
   private constructor(private readonly options: RealmLinksOptions) {
     this.server = createServer((socket) => this.accept(socket));
+    this.gate = new HandshakeGate({ what: "realm links", warn: (message) => options.log.warn(`realm: ${message}`), frameBytesMax: limits.frameBytesMax });
   }
 
   static async start(options: RealmLinksOptions): Promise<RealmLinks> {
@@ -54,7 +58,8 @@ export class RealmLinks {
       return;
     }
     const socket = netConnect({ host: address.host, port: address.port });
-    const connection = new FramedConnection(socket, limits.frameBytesMax);
+    // Small frames until the listener proved the realm secret (as for inbound links).
+    const connection = new FramedConnection(socket, limits.unauthenticatedFrameBytesMax);
     // The protocol waits for every dial to end: a connect that hangs must fail in bounded time.
     const timer = setTimeout(() => connection.close(`no connection to ${peer} (${address.host}:${address.port}) within ${limits.handshakeTimeoutMs} ms`), limits.handshakeTimeoutMs);
     let settled = false;
@@ -72,6 +77,7 @@ export class RealmLinks {
         if (!result.ok) return failed(result.reason);
         settled = true;
         clearTimeout(timer);
+        connection.raiseFrameBytesMax(limits.frameBytesMax);
         this.adopt(peer, connection, false);
       });
     });
@@ -92,6 +98,8 @@ export class RealmLinks {
   stop(): void {
     this.stopped = true;
     this.server.close();
+    for (const connection of this.gate.handshaking) connection.close("server stopping");
+    this.gate.stop();
     for (const [peer, connection] of this.current) {
       this.current.delete(peer);
       connection.close("server stopping");
@@ -99,8 +107,12 @@ export class RealmLinks {
   }
 
   private accept(socket: Socket): void {
-    const connection = new FramedConnection(socket, limits.frameBytesMax);
-    if (this.stopped) return connection.close("server stopping");
+    if (this.stopped) {
+      socket.destroy();
+      return;
+    }
+    const connection = this.gate.admit(socket);
+    if (connection === null) return;
     void acceptHandshake(connection, {
       selfId: this.options.self,
       secret: this.options.secret,
@@ -108,11 +120,8 @@ export class RealmLinks {
       // Any server of the definition may try; the protocol refuses those the table does not allow.
       isKnownMember: (id) => this.options.peers.has(id),
     }).then((result) => {
-      if (!result.ok) {
-        this.options.log.warn(`realm: refused a link from ${connection.remote}: ${result.reason}`);
-        return;
-      }
-      this.adopt(result.peerId, connection, true);
+      this.gate.finished(connection, result);
+      if (result.ok) this.adopt(result.peerId, connection, true);
     });
   }
 

@@ -33,7 +33,7 @@ export async function handleAdmin(context: AdminContext, request: IncomingMessag
     if (method === "GET" && revisionMatch) {
       // A definition's text holds the realm and cluster secrets and password hashes: admins only.
       const refusal = await adminRefusal(context, request);
-      if (refusal !== null) return send(response, 401, { ok: false, code: "unauthenticated", message: refusal }, { "www-authenticate": 'Basic realm="holdfast"' });
+      if (refusal !== null) return send(response, refusal.status, refusal.body, refusal.headers);
       const revision = realm.service.revision(Number(revisionMatch[1]));
       if (revision === null) return send(response, 404, { error: `no revision ${revisionMatch[1]} is kept here; kept: ${realm.service.status().history.map((kept) => kept.number).join(", ") || "none"}` });
       return send(response, 200, revision);
@@ -47,7 +47,7 @@ async function deploy(context: AdminContext, realm: NonNullable<AdminContext["re
   const write = realm.service.admitWrite();
   if (!write.admitted) return send(response, 409, { ok: false, code: "not-primary", message: write.reason, primary: write.primary });
   const refusal = await adminRefusal(context, request);
-  if (refusal !== null) return send(response, 401, { ok: false, code: "unauthenticated", message: refusal }, { "www-authenticate": 'Basic realm="holdfast"' });
+  if (refusal !== null) return send(response, refusal.status, refusal.body, refusal.headers);
   const body = await readBody(request, limits.realmDefinitionCharactersMax * 2);
   if (!body.ok) return send(response, 413, { ok: false, code: "too-large", message: body.error });
   let parsed: unknown;
@@ -74,22 +74,39 @@ async function deploy(context: AdminContext, realm: NonNullable<AdminContext["re
   send(response, statusOf(outcome), outcome);
 }
 
-/** Null when the request carries basic credentials of a user with the admin action; else why not. */
-async function adminRefusal(context: AdminContext, request: IncomingMessage): Promise<string | null> {
-  const credentials = basicCredentials(request.headers.authorization);
-  if (credentials === null) return "this needs HTTP basic authentication of a user with the admin action";
-  // Bounded: each check is an scrypt, so a flood of wrong passwords cannot take every core.
-  if (adminChecksInFlight >= adminChecksInFlightMax) return `more than ${adminChecksInFlightMax} admin logins are being checked; try again shortly`;
-  adminChecksInFlight += 1;
-  try {
-    return await context.access.authenticateAdmin(credentials.user, credentials.password);
-  } finally {
-    adminChecksInFlight -= 1;
-  }
+interface Refusal {
+  readonly status: number;
+  readonly body: { readonly ok: false; readonly code: string; readonly message: string; readonly retryAfterMs?: number };
+  readonly headers: Record<string, string>;
 }
 
-const adminChecksInFlightMax = 4;
-let adminChecksInFlight = 0;
+const challenge = { "www-authenticate": 'Basic realm="holdfast"' };
+
+/**
+ * Null when the request carries basic credentials of a user with the admin action; else the
+ * answer: 401 for missing or wrong credentials, 403 for a user without the admin action, 429
+ * for a source backed off after failed logins (or with too many logins being checked at once)
+ * and 503 while the server checks as many passwords as it can (both with Retry-After). The check goes through the server's password
+ * checks, with their budgets per source address, so a flood from one address cannot lock the
+ * real operator out from another.
+ */
+async function adminRefusal(context: AdminContext, request: IncomingMessage): Promise<Refusal | null> {
+  const credentials = basicCredentials(request.headers.authorization);
+  if (credentials === null) {
+    const message = "this needs HTTP basic authentication of a user with the admin action";
+    return { status: 401, body: { ok: false, code: "unauthenticated", message }, headers: challenge };
+  }
+  const result = await context.access.authenticateAdmin(credentials.user, credentials.password, request.socket.remoteAddress ?? "?");
+  if (result.ok) return null;
+  const retryAfterMs = result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs };
+  const body = { ok: false as const, code: result.code, message: result.message, ...retryAfterMs };
+  const retryAfter = { "retry-after": String(Math.max(1, Math.ceil((result.retryAfterMs ?? 1000) / 1000))) };
+  // 429 for what this source did (too many failures, or too many checks at once), 503 for load.
+  if (result.code === "backed-off" || (result.code === "busy" && result.scope === "source")) return { status: 429, body, headers: retryAfter };
+  if (result.code === "busy") return { status: 503, body, headers: retryAfter };
+  if (result.code === "forbidden") return { status: 403, body, headers: {} };
+  return { status: 401, body, headers: challenge };
+}
 
 function statusOf(outcome: DeployOutcome): number {
   if (outcome.ok) return outcome.dryRun || outcome.unchanged ? 200 : 201;

@@ -1,8 +1,17 @@
-import { createHash } from "node:crypto";
-import { verifyPassword } from "../../realm/passwords.js";
 import type { Action, RealmDefinition, Store } from "../../realm/schema.js";
+import { dummyHashLike, type PasswordChecks } from "./password-checks.js";
 
-export type AccessResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly code: "unauthenticated" | "forbidden" | "unknown-endpoint"; readonly message: string };
+export type AccessRefusal = {
+  readonly ok: false;
+  readonly code: "unauthenticated" | "forbidden" | "unknown-endpoint" | "backed-off" | "busy";
+  readonly message: string;
+  /** With `backed-off` and `busy`: when trying again may succeed. */
+  readonly retryAfterMs?: number;
+  /** With `backed-off` and `busy`: whether this source or the whole server is over its bound. */
+  readonly scope?: "source" | "server";
+};
+
+export type AccessResult<T> = { readonly ok: true; readonly value: T } | AccessRefusal;
 
 export interface Principal {
   readonly user: string;
@@ -10,29 +19,29 @@ export interface Principal {
   readonly actions: ReadonlySet<Action>;
 }
 
-/** Verified passwords kept (as digests) so reconnect storms do not cost one scrypt each. */
-const verifiedCacheEntriesMax = 1024;
-
 /**
- * Who may do what, from the realm definition: password checks (scrypt, with a small cache of
- * successful checks), the application's endpoints and the user's permitted actions.
+ * Who may do what, from the realm definition: password checks (through the server's
+ * PasswordChecks, which outlive a revision), the application's endpoints and the user's
+ * permitted actions.
  */
 export class RealmAccess {
-  private readonly verified = new Set<string>();
+  /** What an unknown user's password is checked against: same cost, so same time, as a real one. */
+  private readonly dummyHash: string;
 
-  constructor(private readonly realm: RealmDefinition) {}
+  constructor(
+    private readonly realm: RealmDefinition,
+    private readonly checks: PasswordChecks,
+  ) {
+    this.dummyHash = dummyHashLike(realm.users.map((user) => user.password));
+  }
 
-  async authenticate(user: string, password: string, app: string): Promise<AccessResult<Principal>> {
+  /** A client's hello from `source` (its address: budgets count by it). */
+  async authenticate(user: string, password: string, app: string, source: string): Promise<AccessResult<Principal>> {
     const definition = this.realm.users.find((candidate) => candidate.name === user);
-    // One message for unknown user and wrong password: do not tell which names exist.
-    const refused = { ok: false as const, code: "unauthenticated" as const, message: `wrong user name or password for user "${user}"` };
-    if (!definition) return refused;
-    const digest = createHash("sha256").update(`${user}\u0000${definition.password}\u0000${password}`).digest("base64");
-    if (!this.verified.has(digest)) {
-      if (!(await verifyPassword(password, definition.password))) return refused;
-      if (this.verified.size >= verifiedCacheEntriesMax) this.verified.clear();
-      this.verified.add(digest);
-    }
+    const checked = await this.checks.check(source, user, definition?.password ?? this.dummyHash, password);
+    if (!checked.ok) return checked;
+    // One message for unknown user and wrong password (the check's): do not tell which names exist.
+    if (definition === undefined) return { ok: false, code: "unauthenticated", message: `wrong user name or password for user "${user}"` };
     if (!this.realm.applications.some((application) => application.name === app)) {
       return { ok: false, code: "forbidden", message: `unknown application "${app}"; defined: ${this.realm.applications.map((a) => a.name).join(", ") || "none"}` };
     }
@@ -42,15 +51,18 @@ export class RealmAccess {
   }
 
   /**
-   * An operator for admin writes (a deploy): a user whose permissions include `admin` for some
-   * application. Null when allowed, else why not (one message for unknown user and wrong password).
+   * An operator for admin writes (a deploy) from `source`: a user whose permissions include
+   * `admin` for some application. `forbidden` for a right password without that action.
    */
-  async authenticateAdmin(user: string, password: string): Promise<string | null> {
+  async authenticateAdmin(user: string, password: string, source: string): Promise<AccessResult<string>> {
     const definition = this.realm.users.find((candidate) => candidate.name === user);
-    const refused = `wrong user name or password for user "${user}"`;
-    if (!definition || !(await verifyPassword(password, definition.password))) return refused;
-    if (!definition.permissions.some((permission) => permission.actions.includes("admin"))) return `user "${user}" has no admin permission (give it the action admin for an application)`;
-    return null;
+    const checked = await this.checks.check(source, user, definition?.password ?? this.dummyHash, password);
+    if (!checked.ok) return checked;
+    if (definition === undefined) return { ok: false, code: "unauthenticated", message: `wrong user name or password for user "${user}"` };
+    if (!definition.permissions.some((permission) => permission.actions.includes("admin"))) {
+      return { ok: false, code: "forbidden", message: `user "${user}" has no admin permission (give it the action admin for an application)` };
+    }
+    return { ok: true, value: user };
   }
 
   /** The store behind an endpoint the principal's application may use for `action`. */

@@ -1,6 +1,7 @@
 import type { MemberStatus } from "../../protocols/consensus/types.js";
 import type { RealmDefinition } from "../../realm/schema.js";
 import type { PersistenceService } from "../persistence/persistence-service.js";
+import type { AdmissionStatus } from "./admission-gate.js";
 import type { RealmStatusView } from "./realm-status.js";
 
 /** The process figures an operator checks first. */
@@ -43,6 +44,8 @@ export interface ServerStatus {
   readonly busSubscriptions: number;
   readonly process: ProcessStatus;
   readonly services: readonly ServiceStatus[];
+  /** The client port's gate: connections not yet welcomed (absent from serverStatus alone). */
+  readonly admission?: AdmissionStatus;
   /** The realm service's view (issue 5); absent or null on a server without a realm role. */
   readonly realm?: RealmStatusView | null;
 }

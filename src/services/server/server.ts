@@ -1,9 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer, type Server as NetServer } from "node:net";
 import { join } from "node:path";
-import { FramedConnection } from "../../adapters/node/framed-connection.js";
 import type { Logger } from "../../adapters/node/logger.js";
-import { limits } from "../../kernel/limits.js";
 import type { Revision } from "../../protocols/realm/messages.js";
 import { parseRealmDefinition } from "../../realm/load.js";
 import type { RealmDefinition } from "../../realm/schema.js";
@@ -11,9 +9,11 @@ import { PersistenceService, type PersistenceServiceOptions } from "../persisten
 import { storesConfigFor } from "../persistence/stores-config.js";
 import { clientVerdict, Deployment } from "../realm/deployment.js";
 import { RealmService } from "../realm/realm-service.js";
+import { AdmissionGate } from "./admission-gate.js";
 import { handleAdmin, type AdminContext } from "./admin-api.js";
 import { Bus } from "./bus.js";
 import { RealmAccess } from "./realm-access.js";
+import { PasswordChecks } from "./password-checks.js";
 import { RealmClients, type ClientAnswer } from "./realm-clients.js";
 import { affiliatedStatus, restartNeeded } from "./realm-status.js";
 import { Session, type SessionHost } from "./session.js";
@@ -83,12 +83,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const sessions = new Set<Session>();
   const activations = new Map<number, Promise<readonly ClientAnswer[]>>();
   let realmClients: RealmClients | null = null;
-  let access = new RealmAccess(realm);
+  // Password checks outlive a revision: budgets of failures must not reset with a deploy.
+  const passwordChecks = new PasswordChecks();
+  let access = new RealmAccess(realm, passwordChecks);
   const activate = (revision: Revision, next: RealmDefinition): void => {
     const before = realm;
     const changes = restartNeeded(before, next);
     realm = next;
-    access = new RealmAccess(next);
+    access = new RealmAccess(next, passwordChecks);
     if (changes.length > 0) log.warn(`realm: revision ${revision.number} changes ${changes.join(", ")}: that part takes effect when ${name} restarts`);
     if (realmClients !== null) {
       const answers = realmClients.activate(revision, (session) => clientVerdict(before, next, session));
@@ -128,7 +130,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const parsed = parseRealmDefinition(stored.text, `revision ${stored.number}`);
     if (parsed.ok) {
       realm = parsed.realm;
-      access = new RealmAccess(realm);
+      access = new RealmAccess(realm, passwordChecks);
       log.info(`realm: running revision ${stored.number} from the revision store`);
       if (options.realmText !== undefined && options.realmText !== stored.text && definition.realmService?.role === "primary") {
         // The file only bootstraps a primary; a changed file must be deployed to take effect.
@@ -166,7 +168,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const bus = new Bus();
   let sessionNumber = 0;
-  const status = (): ServerStatus => ({ ...serverStatus(realm, name, services, sessions.size, bus.subscriptionCount), realm: realmService === null ? null : affiliatedStatus(realm, realmService) });
+  const gate = new AdmissionGate({ log, sessions: () => sessions.size });
+  const status = (): ServerStatus => ({
+    ...serverStatus(realm, name, services, sessions.size, bus.subscriptionCount),
+    admission: gate.status(),
+    realm: realmService === null ? null : affiliatedStatus(realm, realmService),
+  });
   const host: SessionHost = {
     serverName: name,
     get access() {
@@ -183,15 +190,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     realm: realmClients,
   };
 
+  // A session counts against sessionsPerServerMax from its welcome; until then, the gate's caps.
   const clientServer: NetServer = createServer((socket) => {
-    const connection = new FramedConnection(socket, limits.frameBytesMax);
-    if (sessions.size >= limits.sessionsPerServerMax) {
-      connection.close(`too many client sessions (at most ${limits.sessionsPerServerMax})`);
-      return;
-    }
-    const session = new Session(host, connection, ++sessionNumber);
-    sessions.add(session);
-    connection.onClose(() => sessions.delete(session));
+    // The welcome comes after the session below exists (it answers a hello).
+    const admitted = gate.admit(socket, () => sessions.add(session));
+    if (admitted === null) return;
+    const session: Session = new Session(host, admitted.connection, ++sessionNumber, admitted.admission);
+    admitted.connection.onClose(() => sessions.delete(session));
   });
   await listen(clientServer, definition.host, definition.ports.client);
 
@@ -233,8 +238,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       clientServer.close();
       adminServer.close();
       realmService?.stop();
+      gate.stop();
       for (const session of sessions) session.close("server stopping");
       for (const service of services) service.stop();
+      await passwordChecks.close();
     },
   };
 }

@@ -10,6 +10,7 @@ import type { Command, CommandResult, PublishItem } from "../../protocols/persis
 import { encodeFrame, type FrameError } from "../../wire/frame.js";
 import { decodeSessionRequest, encodeSessionMessage, type ClientRealmAnswer, type ErrorCode, type RealmInfo, type SessionRequest, type SessionResponse } from "../../wire/session-codec.js";
 import type { PersistenceService, ProposeOutcome } from "../persistence/persistence-service.js";
+import type { SessionAdmission } from "./admission-gate.js";
 import type { Bus } from "./bus.js";
 import type { Principal, RealmAccess } from "./realm-access.js";
 
@@ -55,7 +56,7 @@ type Answer = Exclude<SessionResponse, { type: "deliver" | "bus-message" | "clos
 type Closing = Extract<SessionResponse, { type: "closing" }>;
 
 /** What a session uses of its connection (a fake one in the session's own tests). */
-export type SessionConnection = Pick<FramedConnection, "remote" | "bufferedBytes" | "onClose" | "onFrameError" | "setFrameHandler" | "write" | "close">;
+export type SessionConnection = Pick<FramedConnection, "remote" | "remoteAddress" | "bufferedBytes" | "onClose" | "setFarewell" | "setFrameHandler" | "write" | "close" | "closeWith">;
 
 /**
  * One client connection: authentication first, then requests answered in any order (by
@@ -91,10 +92,12 @@ export class Session {
     private readonly host: SessionHost,
     private readonly connection: SessionConnection,
     sessionNumber: number,
+    /** The client port's gate (admission-gate.ts): the session cap, the welcome, refusal logging. */
+    private readonly admission: SessionAdmission,
   ) {
     this.id = `${host.serverName}-${sessionNumber}`;
     connection.onClose(() => this.closedBy());
-    connection.onFrameError((error) => this.frameFailed(error));
+    connection.setFarewell((error) => this.frameFailed(error));
     connection.setFrameHandler((payload) => this.receive(payload));
   }
 
@@ -115,8 +118,8 @@ export class Session {
   private closeWith(closing: Closing): void {
     if (this.closed) return;
     this.flush();
-    this.connection.write([encodeFrame(encodeSessionMessage(closing))]);
-    this.connection.close(closing.reason);
+    // Ended, not destroyed: a reset could make the client drop the reason unread.
+    this.connection.closeWith([encodeFrame(encodeSessionMessage(closing))], closing.reason);
   }
 
   // --- realm revisions (issue 5) ---------------------------------------------------------------
@@ -259,9 +262,11 @@ export class Session {
     this.closeWith({ type: "closing", code: "internal", reason: message });
   }
 
-  private frameFailed(error: FrameError): void {
+  /** A frame the connection cannot read: the client hears why (a typed code), then it closes. */
+  private frameFailed(error: FrameError): readonly Uint8Array[] {
     this.host.log.warn(`session ${this.id} (${this.name}): ${error.kind}, closing: ${error.message}`);
-    this.closeWith({ type: "closing", code: error.kind, reason: error.message });
+    this.flush();
+    return [encodeFrame(encodeSessionMessage({ type: "closing", code: error.kind, reason: error.message }))];
   }
 
   private dispatch(principal: Principal, request: Exclude<SessionRequest, { type: "hello" }>): Promise<void> | void {
@@ -325,36 +330,47 @@ export class Session {
     }
     const home = (request.purpose ?? "home") === "home";
     const realm = this.host.realm;
-    // Seed 003's admission rules come before the password check: a backup that does not serve
-    // now, or a satellite without a definition, says where to go without an scrypt.
-    if (home && !this.admitted(request)) return;
+    // The session cap and seed 003's admission rules come before the password check: a full
+    // server, a backup that does not serve now, or a satellite without a definition, says so
+    // (and where to go) without an scrypt.
+    if (!this.admitted(request, home)) return;
     this.authenticating = true;
-    const result = await this.host.access.authenticate(request.user, request.password, request.app);
+    const result = await this.host.access.authenticate(request.user, request.password, request.app, this.connection.remoteAddress);
     this.authenticating = false;
+    // The hello deadline may have closed the connection during the check.
+    if (this.closed) return;
     if (!result.ok) {
-      this.host.log.warn(`session ${this.connection.remote}: refused ${request.user}: ${result.message}`);
-      this.answer({ type: "error", requestId: request.requestId, code: result.code, message: result.message });
+      this.admission.refused(result.code, `${request.user}: ${result.message}`);
+      const retry = result.retryAfterMs === undefined ? {} : { retryAfterMs: result.retryAfterMs };
+      this.answer({ type: "error", requestId: request.requestId, code: result.code, message: result.message, ...retry });
       this.flush();
       this.close(result.message);
       return;
     }
     // Again after it: the regular server may have come back meanwhile, and a backup's
     // hand-back only reaches sessions already welcomed.
-    if (home && !this.admitted(request)) return;
+    if (!this.admitted(request, home)) return;
     this.principal = result.value;
     this.clientName = request.client;
     this.home = home;
+    this.admission.welcomed();
     const info = home ? (realm?.info() ?? null) : null;
     if (info !== null) this.markRealmStatus(info.number, "running", "");
     this.answer({ type: "welcome", requestId: request.requestId, server: this.host.serverName, clientId: this.id, realm: info });
   }
 
-  /** Whether the realm role admits this home session now; if not, says where to go and closes. */
-  private admitted(request: Extract<SessionRequest, { type: "hello" }>): boolean {
-    const admission = this.host.realm?.admit(request.kind ?? "application") ?? { admitted: true as const };
-    if (admission.admitted) return true;
-    this.answer({ type: "error", requestId: request.requestId, code: "not-serving", message: admission.reason, servers: admission.servers });
-    this.close(admission.reason);
+  /**
+   * Whether the server takes this session now (its session cap) and, for a home session, the
+   * realm role admits it; if not, says why (and, for the realm role, where to go) and closes.
+   */
+  private admitted(request: Extract<SessionRequest, { type: "hello" }>, home: boolean): boolean {
+    const full = this.admission.refusal();
+    if (full !== null) this.admission.refused(full.code, full.message);
+    const realm = full === null && home ? (this.host.realm?.admit(request.kind ?? "application") ?? null) : null;
+    const refusal = full ?? (realm !== null && !realm.admitted ? { code: "not-serving" as const, message: realm.reason, servers: realm.servers } : null);
+    if (refusal === null) return true;
+    this.answer({ type: "error", requestId: request.requestId, ...refusal });
+    this.close(refusal.message);
     return false;
   }
 

@@ -1,0 +1,99 @@
+/**
+ * Partial frames before hello: a connection that has not authenticated must not make the
+ * server buffer a large frame, nor hold a small one past the hello deadline. Against a real
+ * server process; memory is the resident size the kernel reports for it.
+ */
+import type { Socket } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { connect, type Connection } from "../../src/client/client.js";
+import { limits } from "../../src/kernel/limits.js";
+import { frameHeaderBytes } from "../../src/wire/frame.js";
+import { waitFor } from "../process/wait-for.js";
+import { LoneServer, publisherCredentials } from "./lone-server.js";
+import { keepPublishing, sleep } from "./publish-loop.js";
+import { RawClient } from "./raw-client.js";
+
+const mebibyte = 1024 * 1024;
+let server: LoneServer;
+let client: Connection;
+
+beforeAll(async () => {
+  server = await LoneServer.start();
+  client = await connect({ servers: [server.clientAddress], ...publisherCredentials, requestTimeoutMs: 8000 });
+}, 60_000);
+
+afterAll(async () => {
+  client?.close();
+  await server?.stop();
+});
+
+/** A frame header announcing `payloadBytes` (the checksum is never reached). */
+function header(payloadBytes: number): Uint8Array {
+  const bytes = new Uint8Array(frameHeaderBytes);
+  new DataView(bytes.buffer).setUint32(0, payloadBytes);
+  return bytes;
+}
+
+/** Writes `bytes` in 1 MiB chunks, waiting for the socket to drain; stops once it is closed. */
+async function send(attacker: RawClient, bytes: number): Promise<void> {
+  const chunk = new Uint8Array(mebibyte);
+  const socket = (attacker as unknown as { socket: Socket }).socket;
+  for (let sent = 0; sent < bytes && !attacker.isClosed; sent += chunk.length) {
+    const ok = socket.write(chunk.subarray(0, Math.min(chunk.length, bytes - sent)));
+    if (!ok) await Promise.race([new Promise((resolve) => socket.once("drain", resolve)), attacker.closed()]);
+  }
+}
+
+describe("partial frames before hello", () => {
+  it("40 connections sending most of a 16 MiB frame do not grow the server's memory, and hear why they were closed", async () => {
+    const loop = keepPublishing(client);
+    const baselineBytes = server.rssBytes();
+    let peakBytes = baselineBytes;
+    const sampler = setInterval(() => (peakBytes = Math.max(peakBytes, server.rssBytes())), 50);
+    // From two addresses, so that each stays under the per-address cap on connections.
+    const attackers = [...(await RawClient.openMany(server.clientPort, 20, "127.0.0.2")), ...(await RawClient.openMany(server.clientPort, 20, "127.0.0.4"))];
+    try {
+      const frameBytes = limits.frameBytesMax - frameHeaderBytes;
+      await Promise.all(
+        attackers.map(async (attacker) => {
+          attacker.write(header(frameBytes));
+          await send(attacker, frameBytes - 1);
+        }),
+      );
+      await sleep(500);
+      peakBytes = Math.max(peakBytes, server.rssBytes());
+    } finally {
+      clearInterval(sampler);
+      for (const attacker of attackers) attacker.close();
+    }
+    const result = await loop.stop();
+    expect(result.failures).toEqual([]);
+    expect(result.confirmed).toBeGreaterThan(0);
+    // Generous bounds: 40 buffered frames would be 640 MiB.
+    expect(peakBytes - baselineBytes).toBeLessThan(128 * mebibyte);
+    expect(new Set(attackers.map((attacker) => attacker.refusalCode))).toEqual(new Set(["frame-too-large"]));
+    await sleep(1000);
+    expect(server.rssBytes() - baselineBytes).toBeLessThan(64 * mebibyte);
+    expect(server.running).toBe(true);
+  });
+
+  it("small partial frames are dropped at the hello deadline, with that reason", async () => {
+    const attackers = await RawClient.openMany(server.clientPort, limits.unauthenticatedConnectionsPerAddressMax, "127.0.0.3");
+    try {
+      // Each announces a frame under the small limit and then trickles it, a byte a second.
+      const payloadBytes = limits.unauthenticatedFrameBytesMax / 2;
+      for (const attacker of attackers) attacker.write(header(payloadBytes));
+      const trickle = setInterval(() => {
+        for (const attacker of attackers) attacker.write(new Uint8Array(1));
+      }, 1000);
+      try {
+        await waitFor(() => attackers.every((attacker) => attacker.isClosed), limits.helloDeadlineMs + 5000);
+      } finally {
+        clearInterval(trickle);
+      }
+      expect(new Set(attackers.map((attacker) => attacker.refusalCode))).toEqual(new Set(["hello-timeout"]));
+    } finally {
+      for (const attacker of attackers) attacker.close();
+    }
+  });
+});
