@@ -1,45 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { MemoryLogStorage } from "../adapters/memory/log-storage.js";
+import { ManualClock } from "../adapters/memory/manual-clock.js";
 import { Prng } from "../kernel/prng.js";
 import type { Notification, PersistBatch } from "../protocols/consensus/effects.js";
 import type { Message } from "../protocols/consensus/messages.js";
 import { consensusOptions } from "../protocols/consensus/options.js";
 import type { Entry, MemberDefinition, Snapshot } from "../protocols/consensus/types.js";
-import type { Clock, LogStorage, TimerHandle, Transport } from "./ports.js";
+import type { LogStorage, Transport } from "./ports.js";
 import { Replica } from "./replica.js";
-
-/** A clock whose time moves only when the test says so. */
-class ManualClock implements Clock {
-  private now = 0;
-  private timers: Array<{ atMs: number; callback: () => void; cancelled: boolean }> = [];
-  nowMs(): number {
-    return this.now;
-  }
-  setTimer(delayMs: number, callback: () => void): TimerHandle {
-    const timer = { atMs: this.now + delayMs, callback, cancelled: false };
-    this.timers.push(timer);
-    return { cancel: () => { timer.cancelled = true; } };
-  }
-  /** Deferred work runs at the current instant, before any later timer (like setImmediate). */
-  defer(callback: () => void): void {
-    this.setTimer(0, callback);
-  }
-  advance(ms: number, between: () => void = () => {}): void {
-    const until = this.now + ms;
-    while (true) {
-      const due = this.timers.filter((timer) => !timer.cancelled && timer.atMs <= until).sort((a, b) => a.atMs - b.atMs)[0];
-      if (due === undefined) break;
-      this.timers = this.timers.filter((timer) => timer !== due);
-      this.now = due.atMs;
-      due.callback();
-      between();
-    }
-    this.now = until;
-  }
-  pendingTimers(): number {
-    return this.timers.filter((timer) => !timer.cancelled).length;
-  }
-}
 
 class RecordingTransport implements Transport {
   sent: Message[] = [];
@@ -192,5 +160,42 @@ describe("Replica", () => {
     disk.flush();
     expect(second.application.restored).toHaveLength(1);
     expect(second.application.restored[0]?.index).toBe(first.application.applied.length);
+  });
+
+  it("a follower applying a long committed log answers its leader between slices, long before it is done", () => {
+    const disk = new Deferred();
+    const clock = new ManualClock();
+    const transport = new RecordingTransport();
+    const applied: number[] = [];
+    const replica = new Replica({
+      consensus: consensusOptions({ id: "m2", definedMembers: three, random: new Prng(1) }),
+      storage: new MemoryLogStorage({ defer: disk.defer }),
+      transport,
+      clock,
+      // 0.05 ms an entry: 10,000 entries are half a second of work, were it done at once.
+      application: { apply: (entries) => { clock.spend(0.05 * entries.length); applied.push(...entries.map((entry) => entry.index)); }, restore: () => {} },
+      notify: () => {},
+    });
+    const entries: Entry[] = Array.from({ length: 10_000 }, (_, at) => ({ index: at + 1, term: 1, kind: "command", data: new Uint8Array([at % 256]) }));
+    const append = (prevIndex: number, batch: readonly Entry[]) => transport.handler?.({
+      type: "append", from: "m1", to: "m2", term: 1, prevIndex, prevTerm: prevIndex === 0 ? 0 : 1, entries: batch, commitIndex: 10_000, sentAtMs: clock.nowMs(), commitWithoutFollower: false,
+    });
+    append(0, entries);
+    clock.advance(0);
+    disk.flush();
+    expect(applied.length).toBeGreaterThan(0);
+    expect(applied.length).toBeLessThan(entries.length);
+    // The leader's heartbeat, while the follower is still applying: answered at once.
+    const answersBefore = transport.sent.filter((message) => message.type === "append-response").length;
+    append(10_000, []);
+    clock.advance(0);
+    disk.flush();
+    expect(transport.sent.filter((message) => message.type === "append-response").length).toBeGreaterThan(answersBefore);
+    expect(applied.length).toBeLessThan(entries.length);
+    expect(replica.applyStatus().lagEntries).toBe(entries.length - applied.length);
+    clock.advance(1000, () => disk.flush());
+    expect(applied).toEqual(entries.map((entry) => entry.index));
+    expect(replica.applyStatus()).toMatchObject({ appliedIndex: 10_000, lagEntries: 0 });
+    expect(replica.applyStatus().slicesYielded).toBeGreaterThan(50);
   });
 });

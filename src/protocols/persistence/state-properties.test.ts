@@ -149,4 +149,43 @@ describe("state properties", () => {
       { numRuns: 200 },
     );
   });
+
+  it("a snapshot captured and then encoded a frame at a time, while the state goes on, has the bytes of a whole snapshot taken at the capture", () => {
+    fc.assert(
+      fc.property(arbitraryLog, arbitraryLog, (before, after) => {
+        const state = createPersistenceState(config, { limits: testLimits });
+        before.forEach((command, index) => state.apply(index + 1, command));
+        const whole = state.snapshot();
+        const encoding = state.captureSnapshot();
+        let steps = 0;
+        let bytes: Uint8Array | null = null;
+        while (bytes === null) {
+          // One frame per step; the state changes between steps, as applies go on meanwhile.
+          bytes = encoding.step(() => false);
+          const command = after[steps++];
+          if (command !== undefined) state.apply(before.length + steps, command);
+        }
+        expect(Buffer.from(bytes).equals(Buffer.from(whole))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("a restore a frame at a time leaves the state as it was until its last frame, then equals a whole restore", () => {
+    fc.assert(
+      fc.property(arbitraryLog, arbitraryLog, (before, other) => {
+        const source = createPersistenceState(config, { limits: testLimits });
+        before.forEach((command, index) => source.apply(index + 1, command));
+        const bytes = source.snapshot();
+        const target = createPersistenceState(config, { limits: testLimits });
+        other.forEach((command, index) => target.apply(index + 1, command));
+        const untouched = everything(target);
+        const restoring = target.beginRestore(bytes);
+        while (restoring.step(() => false) === null) expect(everything(target)).toEqual(untouched);
+        expect(everything(target)).toEqual(everything(source));
+        expect(restoring.progressBytes).toBe(bytes.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
 });
