@@ -180,6 +180,11 @@ export class PublisherWindows {
 
   restore(records: readonly WindowRecord[]): void {
     this.windows.clear();
+    this.restoreMore(records);
+  }
+
+  /** Snapshots in chunks: more publishers after those restored so far, in recency order. */
+  restoreMore(records: readonly WindowRecord[]): void {
     for (const record of records) this.windows.set(record.publisherId, PublisherWindow.fromRecord(this.limits.dedupWindowSequencesMax, record));
   }
 

@@ -39,9 +39,8 @@ export class AckedDurable extends DurableBase {
     return this.pending.size;
   }
 
-  /** Snapshots: the pending sequences, ascending. */
+  /** Snapshots: the pending sequences, ascending, in one call or in chunks (the set checks the order). */
   restorePending(sequences: readonly number[]): void {
-    assert(this.pending.size === 0, `durable ${this.name}: restore into a used durable`);
     for (const sequence of sequences) this.pending.add(sequence);
   }
 }
@@ -66,15 +65,23 @@ export class KeyedDurable extends DurableBase {
     return this.entries.size;
   }
 
-  /** Snapshots: entries in key order, into an empty durable. */
+  /**
+   * Snapshots: entries in key order, in one call or in chunks, into a durable nothing was
+   * applied to; then `finishRestore` once.
+   */
   restoreEntries(entries: readonly (readonly [string, StoredEntry])[]): void {
-    assert(this.entries.size === 0, `durable ${this.name}: restore into a used durable`);
+    assert(this.sequences.size === 0, `durable ${this.name}: restore into a used durable`);
     for (const [key, entry] of entries) {
       assert(this.sortedKeys.length === 0 || (this.sortedKeys[this.sortedKeys.length - 1] as string) < key, `durable ${this.name}: keys out of order`);
       this.sortedKeys.push(key);
       this.entries.set(key, entry);
       this.keyBySequence.set(entry.storeSequence, key);
     }
+  }
+
+  /** The entries are all restored: index them by store sequence (one sort of the keys held). */
+  finishRestore(): void {
+    assert(this.sequences.size === 0, `durable ${this.name}: restore finished twice`);
     for (const sequence of [...this.keyBySequence.keys()].sort((a, b) => a - b)) this.sequences.add(sequence);
   }
 

@@ -9,8 +9,7 @@
  */
 import { Unpackr } from "msgpackr";
 import { assert } from "../../kernel/assert.js";
-import type { WindowRecord } from "./dedup-window.js";
-import type { DurableState, StoredEntry } from "./durable-state.js";
+import type { DurableState, KeyedDurable, StoredEntry } from "./durable-state.js";
 import type { WireTest } from "./matcher-wire.js";
 import { addDynamic, restoreStores, windowRecord, type RestoredState } from "./state-snapshot.js";
 import { snapshotFormatSliced, snapshotMagic } from "./state-snapshot-encoder.js";
@@ -28,11 +27,11 @@ export function isSlicedSnapshot(bytes: Uint8Array): boolean {
 interface OpenStore {
   readonly store: StoreState;
   readonly lastSequence: number;
-  readonly entries: StoredEntry[];
-  readonly bySequence: Map<number, StoredEntry>;
-  messagesRestored: boolean;
-  durable: { readonly state: DurableState; readonly held: (number | string)[] } | null;
-  readonly publishers: WindowRecord[];
+  /** Its restored messages in chunks, to check once every durable took its references. */
+  readonly chunks: StoredEntry[][];
+  /** The keyed durable being read, to index once its last entries came. */
+  keyed: KeyedDurable | null;
+  durable: DurableState | null;
 }
 
 /**
@@ -45,6 +44,9 @@ export class SnapshotDecoder {
   private header: { appliedIndex: number; logTimeMs: number; storeCount: number } | null = null;
   private open: OpenStore | null = null;
   private storesRead = 0;
+  /** Restored messages still to check (each held by some durable), a chunk per unit of work. */
+  private readonly unchecked: { readonly store: string; readonly entries: StoredEntry[] }[] = [];
+  private ended = false;
   private done: RestoredState | null = null;
 
   constructor(private readonly bytes: Uint8Array, config: ClusterStoresConfig, limits: StateLimits) {
@@ -64,10 +66,17 @@ export class SnapshotDecoder {
 
   step(more: () => boolean): boolean {
     while (this.done === null) {
-      this.readFrame();
+      const chunk = this.unchecked.pop();
+      if (chunk !== undefined) this.check(chunk.store, chunk.entries);
+      else if (this.ended) this.finish();
+      else this.readFrame();
       if (this.done === null && !more()) return false;
     }
     return true;
+  }
+
+  private check(store: string, entries: readonly StoredEntry[]): void {
+    for (const entry of entries) assert(entry.refs > 0, `snapshot store ${store}: message ${entry.storeSequence} is held by no durable`);
   }
 
   private readFrame(): void {
@@ -112,7 +121,9 @@ export class SnapshotDecoder {
     const store = this.stores.get(name);
     // A store added to the configuration since starts empty; one removed cannot be restored.
     assert(store !== undefined, `snapshot store ${name} is not configured`);
-    this.open = { store, lastSequence, entries: [], bySequence: new Map(), messagesRestored: false, durable: null, publishers: [] };
+    // Its last sequence now: a store whose messages were all acked has no messages frame.
+    store.restoreMessages(lastSequence, []);
+    this.open = { store, lastSequence, chunks: [], keyed: null, durable: null };
     this.storesRead += 1;
   }
 
@@ -123,75 +134,71 @@ export class SnapshotDecoder {
 
   private messages(flat: unknown[]): void {
     const open = this.current();
-    assert(!open.messagesRestored, `snapshot store ${open.store.name}: messages after its durables`);
+    assert(open.durable === null && open.keyed === null, `snapshot store ${open.store.name}: messages after its durables`);
+    const entries: StoredEntry[] = [];
     for (let index = 0; index < flat.length; index += 3) {
       // Copied: a view into the snapshot buffer would keep the whole snapshot in memory.
-      const entry: StoredEntry = { storeSequence: flat[index] as number, atMs: flat[index + 1] as number, message: open.store.copyMessage(flat[index + 2] as Uint8Array), refs: 0 };
-      open.entries.push(entry);
-      open.bySequence.set(entry.storeSequence, entry);
+      entries.push({ storeSequence: flat[index] as number, atMs: flat[index + 1] as number, message: open.store.copyMessage(flat[index + 2] as Uint8Array), refs: 0 });
     }
-  }
-
-  private restoreMessages(open: OpenStore): void {
-    if (open.messagesRestored) return;
-    open.messagesRestored = true;
-    open.store.restoreMessages(open.lastSequence, open.entries);
+    open.store.restoreMessages(open.lastSequence, entries);
+    open.chunks.push(entries);
   }
 
   private openDurable(name: string, origin: [string, WireTest[] | null] | null): void {
     const open = this.current();
-    this.restoreMessages(open);
     this.closeDurable(open);
-    const state = open.store.durables.get(name) ?? addDynamic(open.store, name, origin);
-    open.durable = { state, held: [] };
+    open.durable = open.store.durables.get(name) ?? addDynamic(open.store, name, origin);
+    if (open.durable.kind === "keyed") open.keyed = open.durable;
   }
 
   private held(values: (number | string)[]): void {
-    const durable = this.current().durable;
-    assert(durable !== null, "held values outside a durable");
-    for (const value of values) durable.held.push(value);
-  }
-
-  private closeDurable(open: OpenStore): void {
+    const open = this.current();
     const durable = open.durable;
-    if (durable === null) return;
-    open.durable = null;
+    assert(durable !== null, "held values outside a durable");
     const take = (sequence: number): StoredEntry => {
-      const entry = open.bySequence.get(sequence);
+      const entry = open.store.messages.get(sequence);
       assert(entry !== undefined, `snapshot store ${open.store.name}: a durable holds sequence ${sequence}, which is not retained`);
       entry.refs += 1;
       return entry;
     };
-    if (durable.state.kind === "acked") {
-      const sequences = durable.held as number[];
+    if (durable.kind === "acked") {
+      const sequences = values as number[];
       for (const sequence of sequences) take(sequence);
-      durable.state.restorePending(sequences);
+      durable.restorePending(sequences);
       return;
     }
     const keyed: [string, StoredEntry][] = [];
-    for (let index = 0; index < durable.held.length; index += 2) keyed.push([durable.held[index] as string, take(durable.held[index + 1] as number)]);
-    durable.state.restoreEntries(keyed);
+    for (let index = 0; index < values.length; index += 2) keyed.push([values[index] as string, take(values[index + 1] as number)]);
+    durable.restoreEntries(keyed);
+  }
+
+  private closeDurable(open: OpenStore): void {
+    open.keyed?.finishRestore();
+    open.keyed = null;
+    open.durable = null;
   }
 
   private publishers(records: unknown[][]): void {
     const open = this.current();
-    this.restoreMessages(open);
     this.closeDurable(open);
-    for (const record of records) open.publishers.push(windowRecord(record));
+    open.store.windows.restoreMore(records.map(windowRecord));
   }
 
   private closeStore(): void {
     const open = this.open;
     if (open === null) return;
-    this.restoreMessages(open);
     this.closeDurable(open);
-    for (const entry of open.entries) assert(entry.refs > 0, `snapshot store ${open.store.name}: message ${entry.storeSequence} is held by no durable`);
-    open.store.windows.restore(open.publishers);
+    for (const entries of open.chunks) this.unchecked.push({ store: open.store.name, entries });
     this.open = null;
   }
 
   private end(): void {
     this.closeStore();
+    this.ended = true;
+  }
+
+  /** Every frame read and every message checked. */
+  private finish(): void {
     const header = this.header as { appliedIndex: number; logTimeMs: number; storeCount: number };
     assert(this.storesRead === header.storeCount, `snapshot lists ${header.storeCount} stores, holds ${this.storesRead}`);
     assert(this.offset === this.bytes.length, "bytes after the end of a snapshot");

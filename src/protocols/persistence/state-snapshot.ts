@@ -81,6 +81,7 @@ function restoreStore(stores: Map<string, StoreState>, record: unknown[]): void 
       const keyed: [string, StoredEntry][] = [];
       for (let index = 0; index < held.length; index += 2) keyed.push([held[index] as string, take(held[index + 1] as number)]);
       durable.restoreEntries(keyed);
+      durable.finishRestore();
     }
   }
   for (const entry of entries) assert(entry.refs > 0, `snapshot store ${name}: message ${entry.storeSequence} is held by no durable`);

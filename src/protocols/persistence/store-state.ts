@@ -190,9 +190,12 @@ export class StoreState {
     return { name: this.name, messages: this.messages.size, bytes: this.bytes, lastSequence: this.lastSequence, config: this.config };
   }
 
-  /** Restores the retained messages (snapshots); durables then take their references. */
+  /**
+   * Restores retained messages (snapshots), in one call or in ascending chunks, into a store
+   * nothing was applied to; durables then take their references.
+   */
   restoreMessages(lastSequence: number, entries: readonly StoredEntry[]): void {
-    assert(this.messages.size === 0, `store ${this.name}: restore into a used store`);
+    assert(this.lastSequence === 0 || this.lastSequence === lastSequence, `store ${this.name}: restore into a used store`);
     this.lastSequence = lastSequence;
     for (const entry of entries) {
       this.messages.set(entry.storeSequence, entry);
