@@ -55,16 +55,18 @@ export function realmStatusText(realm: RealmDefinition, rows: readonly ServerSta
     const services = cluster.services.map((service) => {
       const row = rows.find((candidate) => candidate.server === service.server);
       const status = row?.status?.services.find((candidate) => candidate.service === service.name);
-      if (!status) return [service.name, service.server, "offline", "-", "-", "-", "-"];
+      if (!status) return [service.name, service.server, "offline", "-", "-", "-", "-", "-"];
       const consistency = status.consistency === "up-to-date" ? "up to date" : `last up to date at ${status.consistency.lastUpToDate.term}:${status.consistency.lastUpToDate.index}`;
-      return [service.name, service.server, status.empty ? `${status.role} (empty)` : status.role, String(status.term), `${status.history.term}:${status.history.index}`, consistency, status.leader ?? "none"];
+      // A service catching up (after a restart on a long log) applies in the background.
+      const applied = status.applyLag > 0 ? `${status.appliedIndex} (${status.applyLag} to apply)` : String(status.appliedIndex);
+      return [service.name, service.server, status.empty ? `${status.role} (empty)` : status.role, String(status.term), `${status.history.term}:${status.history.index}`, applied, consistency, status.leader ?? "none"];
     });
     // Why a service does not count or vote yet: an operator's first question.
     const reasons = cluster.services.flatMap((service) => {
       const status = rows.find((candidate) => candidate.server === service.server)?.status?.services.find((candidate) => candidate.service === service.name);
       return status?.empty && status.emptyReason ? [`${service.name} is empty: ${status.emptyReason}`] : [];
     });
-    sections.push(`cluster ${cluster.name}\n${table(["service", "server", "role", "term", "history", "consistency", "leader"], services)}${reasons.map((reason) => `\n${reason}`).join("")}`);
+    sections.push(`cluster ${cluster.name}\n${table(["service", "server", "role", "term", "history", "applied", "consistency", "leader"], services)}${reasons.map((reason) => `\n${reason}`).join("")}`);
     const leader = rows.flatMap((row) => row.status?.services ?? []).find((service) => service.cluster === cluster.name && service.role === "leader");
     if (leader) {
       const storeRows = leader.stores.flatMap((store) => [
