@@ -5,6 +5,7 @@ import type { Message } from "../../src/protocols/consensus/messages.js";
 import { consensusOptions } from "../../src/protocols/consensus/options.js";
 import type { MemberDefinition, MemberStatus } from "../../src/protocols/consensus/types.js";
 import { Replica } from "../../src/runtime/replica.js";
+import { chargedApplication, chargedStorage } from "./cost-model.js";
 import { SimApplication } from "./application.js";
 import { Checkers, type Violation } from "./checkers.js";
 import { SimDisk } from "./disk.js";
@@ -200,10 +201,7 @@ export class Simulation {
     const okAtStart = this.history.counts().ok;
     const startMs = this.scheduler.now();
     let converged = false;
-    this.runFor(this.timing.livenessMs, () => {
-      converged = this.converged(okAtStart);
-      return converged;
-    });
+    this.runFor(this.timing.livenessMs, () => (converged = this.converged(okAtStart)));
     if (this.stoppedBy !== null || converged) return;
     const statuses = this.members.map((member) => describeStatus(member.replica?.status() ?? null, member.id));
     this.checkers.setTime(this.scheduler.now());
@@ -258,16 +256,17 @@ export class Simulation {
     member.owner = owner;
     member.application = application;
     member.state = "up";
+    const clock = this.scheduler.clockFor(owner);
     member.replica = new Replica({
       consensus: consensusOptions(
         { id: member.id, definedMembers: this.definedMembers, random: this.random.fork() },
         // Snapshots here are 8 bytes: chunks of 3 make every transfer take three, in order.
         { appendEntriesMax: 64, inflightAppendsMax: 4, snapshotChunkBytes: 3 },
       ),
-      storage,
+      storage: chargedStorage(storage, clock.charge),
       transport: this.network.connect(owner),
-      clock: this.scheduler.clockFor(owner),
-      application,
+      clock,
+      application: chargedApplication(application, clock.charge), // work takes virtual time (cost-model.ts)
       notify: (notification) => this.notified(member, notification),
       onFailure: (error) => {
         this.trace.event(this.scheduler.now(), member.id, `fail-stop: ${error.message}`);
@@ -285,6 +284,7 @@ export class Simulation {
 
   private down(member: SimMember): void {
     if (member.owner !== null) member.owner.alive = false;
+    this.scheduler.forgetWork(member.id);
     member.replica?.stop();
     member.replica = null;
     member.owner = null;
