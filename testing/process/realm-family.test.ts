@@ -267,6 +267,10 @@ describe("realm servers on real processes (seed 003)", () => {
       expect(forced.status).toBe(201);
       expect((forced.body.clients as { status: string }[]).map((answer) => answer.status)).toEqual(["needs-restart"]);
       expect((await clientsOf("p1")).map((report) => report.status)).toEqual(["needs-restart"]);
+      // Its pings (every 250 ms) still name the older revision: the server neither pushes the
+      // new one to it again nor lets its own answer replace the verdict.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect((await clientsOf("p1")).map((report) => report.status)).toEqual(["needs-restart"]);
     } finally {
       client.close();
     }

@@ -84,6 +84,8 @@ export class Session {
   private realmDetail = "";
   /** The newest revision sent again to this client after a ping showed it behind. */
   private repushedRevision = 0;
+  /** The newest revision the server itself judged this client unable to run as connected. */
+  private judgedRevision = 0;
   /** Answers awaited for `realm-revision` pushes, by revision number and test or not. */
   /** Several pushes of one revision may wait at once (an activation and a catch-up): all settle. */
   private readonly realmWaiters = new Map<string, ((answer: { status: ClientRealmStatus; detail: string }) => void)[]>();
@@ -171,11 +173,19 @@ export class Session {
     });
   }
 
-  /** The server's own verdict on this client under a revision (e.g. its user was removed). */
+  /**
+   * The server's own verdict on this client under a revision (e.g. its user was removed). A
+   * verdict against it stands for that revision: the revision is not pushed to it again, and
+   * its own answer (a client takes what it is given) does not replace the verdict.
+   */
   markRealmStatus(revision: number, status: ClientRealmStatus, detail: string): void {
     this.realmRevision = Math.max(this.realmRevision, revision);
     this.realmStatus = status;
     this.realmDetail = detail;
+    if (status !== "running") {
+      this.judgedRevision = Math.max(this.judgedRevision, revision);
+      this.repushedRevision = Math.max(this.repushedRevision, revision);
+    }
   }
 
   realmReport(): ClientRealmReport {
@@ -205,7 +215,7 @@ export class Session {
 
   private realmAnswered(request: Extract<SessionRequest, { type: "realm-status" }>): void {
     // An answer about an older revision than one already answered does not take its place.
-    if (!request.test && request.number >= this.realmRevision) {
+    if (!request.test && request.number >= this.realmRevision && request.number > this.judgedRevision) {
       this.realmRevision = request.number;
       this.realmStatus = request.status;
       this.realmDetail = request.detail;
