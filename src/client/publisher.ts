@@ -48,6 +48,13 @@ export class Publisher {
   /** Sent, waiting for the answer, by sequence. */
   private readonly inFlight = new Map<number, Item>();
   private requestsInFlight = 0;
+  /**
+   * The connection this publisher's requests go over, and how many were sent on it and not
+   * yet answered: while any are, a request goes over the same connection or not at all
+   * (requests on one connection reach the leader in order; over two, they may not).
+   */
+  private pipeline: SessionLink | null = null;
+  private sentInFlight = 0;
   /** A request failed in a way that may reorder: finish what is in flight, then resend in order. */
   private recovering = false;
   private sendScheduled = false;
@@ -105,8 +112,18 @@ export class Publisher {
     this.requestsInFlight += 1;
     const deadlineMs = Date.now() + this.router.requestTimeoutMs;
     let problem: string | null = null;
+    let sentOn: SessionLink | null = null;
     try {
       const link: SessionLink = await this.router.linkFor(this.endpoint, deadlineMs);
+      if (this.sentInFlight > 0 && link !== this.pipeline) {
+        // Earlier requests are in flight on another connection (the leader moved, or that
+        // connection is failing): this batch must not reach a store before them, or one lost
+        // there and retried would land after it. Recover: resend everything in order.
+        throw new HoldfastError("connection-lost", "the leader's connection changed while earlier requests were in flight");
+      }
+      this.pipeline = link;
+      this.sentInFlight += 1;
+      sentOn = link;
       const answer = await link.request({ type: "publish", endpoint: this.endpoint, publisherId: this.publisherId, sequences: batch.map((item) => item.sequence), messages: batch.map((item) => item.bytes) });
       if (answer.type === "published") {
         this.settle(batch, answer);
@@ -137,6 +154,7 @@ export class Publisher {
       }
     }
     this.requestsInFlight -= 1;
+    if (sentOn !== null) this.sentInFlight -= 1;
     if (problem !== null) {
       this.recovering = true;
       this.lastProblem = problem;

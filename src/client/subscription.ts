@@ -224,6 +224,10 @@ export class Subscription {
         throw failure(answer, "ok");
       } catch (error) {
         if (!(error instanceof HoldfastError) || error.code !== "connection-lost") throw error;
+        // A closed link rejects at once: drop it and wait a turn of timers, or this loop would
+        // spin through promises alone and hold the whole process until the deadline.
+        this.lostLink(link);
+        await sleep(limits.noLeaderRetryDelayMs);
       }
     }
     throw new HoldfastError("timeout", `ack of ${sequences.join(", ")} not recorded within ${this.router.requestTimeoutMs} ms`);
