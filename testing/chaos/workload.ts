@@ -15,10 +15,10 @@ export interface WorkloadBounds {
   readonly skipAckProbability: number;
   /** Messages delivered and not yet acked, per subscriber. */
   readonly prefetch: number;
-  /** Until draining, a subscriber pauses `consumePauseMs` after every `consumeBurst` deliveries (0: never): a durable that falls behind. */
+  /** Until draining, subscribers ack at most `consumeBurst` messages every `consumePauseMs` (0: no pacing): a durable that falls behind. */
   readonly consumeBurst: number;
   readonly consumePauseMs: number;
-  /** Bytes of padding in each message (about 40 bytes without it). */
+  /** Bytes of padding in each message (a message is about 55 bytes encoded without it). */
   readonly padBytes: number;
   /** The client library gives up on one request (retries included) after this. */
   readonly requestTimeoutMs: number;
@@ -57,7 +57,9 @@ export class Workload {
   /** Acks invoked and not yet answered. */
   private acksPending = 0;
   private confirmedCount = 0;
-  private deliveredCount = 0;
+  /** Acks a slow subscriber holds back (`pace`), and the timer that releases them. */
+  private readonly heldAcks: (() => void)[] = [];
+  private pacer: ReturnType<typeof setInterval> | null = null;
   readonly events = { disconnects: 0, leaderChanges: 0, errors: 0 };
 
   constructor(
@@ -94,12 +96,16 @@ export class Workload {
     this.draining = true;
   }
 
+  /** Acks invoked and not answered, or held back by the pace. */
   get pendingAcks(): number {
-    return this.acksPending;
+    return this.acksPending + this.heldAcks.length;
   }
 
   async close(): Promise<void> {
     this.stopping = true;
+    if (this.pacer !== null) clearInterval(this.pacer);
+    this.pacer = null;
+    this.heldAcks.length = 0;
     await Promise.all(this.subscriptions.map((subscription) => subscription.close().catch(() => undefined)));
     for (const connection of this.connections) connection.close();
   }
@@ -155,29 +161,44 @@ export class Workload {
     return endpoint;
   }
 
-  /** Records the delivery, acks it (or not), and paces a slow subscriber (the client awaits the handler). */
-  private async delivered(name: string, store: string, durable: string, delivered: Delivered): Promise<void> {
-    this.record(name, store, durable, delivered);
-    this.deliveredCount += 1;
-    const { consumeBurst, consumePauseMs } = this.bounds;
-    if (!this.draining && consumeBurst > 0 && this.deliveredCount % consumeBurst === 0) await new Promise((resolve) => setTimeout(resolve, consumePauseMs));
-  }
-
-  private record(name: string, store: string, durable: string, delivered: Delivered): void {
+  /**
+   * Records the delivery and acks it (or not). The handler returns at once, so the history
+   * keeps the order in which the connection's deliveries and ack answers arrived (the checker's
+   * acked-redelivered relies on it); a slow subscriber holds its acks back instead (`pace`),
+   * which the server's prefetch bound turns into slow consumption.
+   */
+  private delivered(name: string, store: string, durable: string, delivered: Delivered): void {
     const publisher = delivered.message.get("publisher");
     const number = delivered.message.get("number");
     const messageId = `${publisher?.type === "string" ? publisher.value : "?"}:${number?.type === "int" ? String(number.value) : "?"}`;
     const storeSequence = delivered.storeSequence;
     this.history.add({ f: "deliver", type: "ok", process: name, store, durable, messageId, storeSequence, deliveryCount: delivered.deliveryCount });
     if (!this.draining && this.random.chance(this.bounds.skipAckProbability)) return;
-    this.history.add({ f: "ack", type: "invoke", process: name, store, durable, messageId, storeSequence });
-    this.acksPending += 1;
-    // Not awaited one by one: up to `prefetch` acks are in flight, like a real consumer.
-    delivered.ack().then(
-      () => this.history.add({ f: "ack", type: "ok", process: name, store, durable, messageId, storeSequence }),
-      (error: unknown) => this.history.add({ f: "ack", type: "info", process: name, store, durable, messageId, storeSequence, detail: error instanceof Error ? error.message : String(error) }),
-    ).finally(() => {
-      this.acksPending -= 1;
-    });
+    const ack = (): void => {
+      this.history.add({ f: "ack", type: "invoke", process: name, store, durable, messageId, storeSequence });
+      this.acksPending += 1;
+      // Not awaited one by one: up to `prefetch` acks are in flight, like a real consumer.
+      delivered.ack().then(
+        () => this.history.add({ f: "ack", type: "ok", process: name, store, durable, messageId, storeSequence }),
+        (error: unknown) => this.history.add({ f: "ack", type: "info", process: name, store, durable, messageId, storeSequence, detail: error instanceof Error ? error.message : String(error) }),
+      ).finally(() => {
+        this.acksPending -= 1;
+      });
+    };
+    if (this.bounds.consumeBurst > 0) this.pace(ack);
+    else ack();
+  }
+
+  /** Holds an ack back: `consumeBurst` of them go every `consumePauseMs`, every one at once while draining. */
+  private pace(ack: () => void): void {
+    this.heldAcks.push(ack);
+    this.pacer ??= setInterval(() => {
+      const released = this.heldAcks.splice(0, this.draining ? this.heldAcks.length : this.bounds.consumeBurst);
+      for (const send of released) send();
+      if (this.heldAcks.length === 0 && this.pacer !== null) {
+        clearInterval(this.pacer);
+        this.pacer = null;
+      }
+    }, this.bounds.consumePauseMs);
   }
 }
