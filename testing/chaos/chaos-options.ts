@@ -76,7 +76,7 @@ export function backlogOptions(seed: number, quick: boolean): BacklogOptions {
     seed,
     quick,
     workload: {
-      // Paced at about burst / pauseMs: 5 a ms, above what the slow subscriber takes (1.5 a ms).
+      // Paced at about burst / pauseMs: 5 a ms; the slow subscriber acks 0.5 a ms (consumeBurst / consumePauseMs).
       publishesMax: quick ? 150_000 : 250_000,
       windowMax: 256,
       burst: 100,
@@ -84,10 +84,10 @@ export function backlogOptions(seed: number, quick: boolean): BacklogOptions {
       skipAckProbability: 0,
       requestTimeoutMs: 30_000,
       prefetch: 256,
-      consumeBurst: 30,
+      consumeBurst: 10,
       consumePauseMs: 20,
-      // With the subject, the publisher's name and its number: 127 bytes encoded (message-codec.ts).
-      padBytes: 68,
+      // With the plan's fields (backlog-realm.ts), the publisher's name and its number: 128 bytes encoded (message-codec.ts).
+      padBytes: 36,
     },
     spanMs: quick ? 20_000 : 30_000,
     backlogConfirmedMin: quick ? 60_000 : 100_000,

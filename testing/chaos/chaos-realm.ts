@@ -40,4 +40,5 @@ export const chaosWorkloadPlan: WorkloadPlan = {
   ],
   subscribers: chaosDurables.map((durable) => ({ durable, count: durable.type === "shared" ? 2 : 1 })),
   endpoints: chaosEndpoints,
+  messageFields: {},
 };

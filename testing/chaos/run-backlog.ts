@@ -2,7 +2,7 @@ import { cpSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Prng } from "../../src/kernel/prng.js";
-import { backlogDurables, backlogRealmParts, backlogWorkloadPlan } from "./backlog-realm.js";
+import { backlogDurables, backlogProbe, backlogRealmParts, backlogWorkloadPlan } from "./backlog-realm.js";
 import { backlogSchedule, describeSchedule, type BacklogSchedule } from "./backlog-schedule.js";
 import { runBacklogStep } from "./backlog-steps.js";
 import { checkChaosHistory, type Violation } from "./chaos-checker.js";
@@ -48,7 +48,7 @@ export async function runBacklog(options: BacklogOptions, log: (line: string) =>
     await buildBacklog(cluster, workload, schedule, options, harness, log);
     const { restartedMs, publishing } = await killEveryone(cluster, schedule, workload, log);
 
-    const serving = await waitServing(cluster, history, { store: "orders", endpoint: "orders-in" }, restartedMs, options.serveAgain);
+    const serving = await waitServing(cluster, history, backlogProbe, restartedMs, options.serveAgain);
     log(serving.detail);
     if (!serving.ok) harness.push({ check: "served-again", detail: serving.detail });
     await publishing;

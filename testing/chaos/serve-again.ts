@@ -1,4 +1,4 @@
-import { connect, HoldfastError } from "../../src/index.js";
+import { connect } from "../../src/index.js";
 import type { ChaosCluster } from "./chaos-cluster.js";
 import type { ChaosHistory } from "./chaos-history.js";
 import { LeaderTenure } from "./leader-tenure.js";
@@ -15,6 +15,13 @@ export interface ServeAgain {
   readonly detail: string;
 }
 
+/** Where the probe publishes, and the fields its message carries (those of the workload's messages, so every durable keeps it). */
+export interface Probe {
+  readonly store: string;
+  readonly endpoint: string;
+  readonly fields: Readonly<Record<string, string>>;
+}
+
 const pollIntervalMs = 100;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -24,7 +31,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * polled) and a publish on a connection of its own (process `probe`, recorded in the history,
  * so it must be read back like the others) is confirmed.
  */
-export async function waitServing(cluster: ChaosCluster, history: ChaosHistory, probe: { store: string; endpoint: string }, restartedMs: number, bounds: ServeAgainBounds): Promise<ServeAgain> {
+export async function waitServing(cluster: ChaosCluster, history: ChaosHistory, probe: Probe, restartedMs: number, bounds: ServeAgainBounds): Promise<ServeAgain> {
   const deadline = restartedMs + bounds.serveAgainMs;
   const tenure = new LeaderTenure();
   let confirmedAfterMs: number | null = null;
@@ -49,18 +56,18 @@ export async function waitServing(cluster: ChaosCluster, history: ChaosHistory, 
 }
 
 /** One confirm-mode publish on a connection of its own, recorded in the history; says how it ended. */
-async function publishProbe(cluster: ChaosCluster, history: ChaosHistory, probe: { store: string; endpoint: string }, timeoutMs: number): Promise<string> {
+async function publishProbe(cluster: ChaosCluster, history: ChaosHistory, probe: Probe, timeoutMs: number): Promise<string> {
   const messageId = "probe:1";
   history.add({ f: "publish", type: "invoke", process: "probe", store: probe.store, messageId, number: 1 });
   let connection: Awaited<ReturnType<typeof connect>> | undefined;
   try {
     connection = await connect({ ...cluster.client, clientName: "probe", requestTimeoutMs: Math.max(1, timeoutMs) });
-    const confirm = await connection.publisher(probe.endpoint, { mode: "confirm", window: 1 }).publish({ subject: `${probe.store.toUpperCase()}.new`, publisher: "probe", number: 1n });
+    const confirm = await connection.publisher(probe.endpoint, { mode: "confirm", window: 1 }).publish({ subject: `${probe.store.toUpperCase()}.new`, ...probe.fields, publisher: "probe", number: 1n });
     history.add({ f: "publish", type: "ok", process: "probe", store: probe.store, messageId, number: 1, storeSequence: confirm.storeSequence, duplicate: confirm.duplicate });
     return "confirmed";
   } catch (error) {
     // Not confirmed in time: it may still be stored (info), as for any publish with an unknown outcome.
-    const detail = error instanceof HoldfastError ? `${error.code}: ${error.message}` : String(error);
+    const detail = error instanceof Error ? error.message : String(error);
     history.add({ f: "publish", type: "info", process: "probe", store: probe.store, messageId, number: 1, detail });
     return `not confirmed (${detail})`;
   } finally {

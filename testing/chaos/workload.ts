@@ -41,6 +41,8 @@ export interface WorkloadPlan {
   readonly subscribers: readonly { readonly durable: DurableDescription; readonly count: number }[];
   /** The endpoint of each store. */
   readonly endpoints: Readonly<Record<string, string>>;
+  /** Fields every message carries besides `subject` (`<STORE>.new` unless given here), `publisher` and `number`. */
+  readonly messageFields: Readonly<Record<string, string>>;
 }
 
 /**
@@ -129,7 +131,7 @@ export class Workload {
     for (let number = 1; number <= this.bounds.publishesMax && !this.stopping; number++) {
       const messageId = `${name}:${number}`;
       this.history.add({ f: "publish", type: "invoke", process: name, store, messageId, number });
-      const done = publisher.publish({ subject: `${store.toUpperCase()}.new`, publisher: name, number: BigInt(number), ...pad }).then(
+      const done = publisher.publish({ subject: `${store.toUpperCase()}.new`, ...this.plan.messageFields, publisher: name, number: BigInt(number), ...pad }).then(
         (confirm) => {
           this.confirmedCount += 1;
           this.history.add({ f: "publish", type: "ok", process: name, store, messageId, number, storeSequence: confirm.storeSequence, duplicate: confirm.duplicate });
