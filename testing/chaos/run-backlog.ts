@@ -1,6 +1,7 @@
 import { cpSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Prng } from "../../src/kernel/prng.js";
 import { backlogDurables, backlogProbe, backlogRealmParts, backlogWorkloadPlan } from "./backlog-realm.js";
 import { backlogSchedule, describeSchedule, type BacklogSchedule } from "./backlog-schedule.js";
@@ -95,16 +96,24 @@ export async function runBacklog(options: BacklogOptions, log: (line: string) =>
 /** The scripted steps, each at its time once the cluster is healthy; then until the backlog is built. */
 async function buildBacklog(cluster: ChaosCluster, workload: Workload, schedule: BacklogSchedule, options: BacklogOptions, harness: Violation[], log: (line: string) => void): Promise<void> {
   const startedMs = Date.now();
+  // The harness's own event-loop delay: a long one delays the clients, not the servers.
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
   for (const [at, step] of schedule.steps.entries()) {
     await sleep(startedMs + step.atMs - Date.now());
+    const waitedFromMs = Date.now();
     if (!(await cluster.waitHealthy(options.recoveryMs))) {
       harness.push({ check: "recovered", detail: `not healthy ${options.recoveryMs} ms before step ${at + 1} (${step.kind}): ${(await waitForConvergence(cluster, 1)).detail}` });
       await cluster.healAll();
     }
+    const stepFromMs = Date.now();
     const outcome = await runBacklogStep(step, cluster, options);
     if (outcome.failure !== undefined) harness.push({ check: "deployed", detail: outcome.failure });
-    log(`step ${at + 1}/${schedule.steps.length}: ${outcome.line}; ${workload.confirmed} confirmed`);
+    const times = `healthy after ${stepFromMs - waitedFromMs} ms, the step took ${Date.now() - stepFromMs} ms, harness loop delay max ${Math.round(loopDelay.max / 1e6)} ms`;
+    log(`step ${at + 1}/${schedule.steps.length}: ${outcome.line}; ${workload.confirmed} confirmed; ${times}`);
+    loopDelay.reset();
   }
+  loopDelay.disable();
   await sleep(startedMs + schedule.spanMs - Date.now());
   const deadline = startedMs + options.backlogMsMax;
   for (let waited = 1; workload.confirmed < options.backlogConfirmedMin && Date.now() < deadline; waited++) {
