@@ -40,7 +40,13 @@ export const backlogRealmParts: Pick<RealmClusterOptions, "stores" | "durables" 
     { name: "orders", cluster: "c1", limits: {}, full: "reject-new", publisherMode: "confirm", ackPoint: "quorum-fsync", durableTemplates: [] },
     { name: "prices", cluster: "c1", limits: {}, full: "discard-old", publisherMode: "no-confirm", ackPoint: "quorum-memory", durableTemplates: [] },
   ],
-  durables: backlogDurables.map((durable) => ({ name: durable.durable, store: durable.store, type: durable.type, ackWaitMs: billingAckWaitMs, matcher: billingMatcher })),
+  durables: backlogDurables.map((durable) => ({
+    name: durable.durable,
+    store: durable.store,
+    type: durable.type,
+    ackWaitMs: billingAckWaitMs,
+    matcher: billingMatcher,
+  })),
   endpoints: Object.entries(endpoints).map(([store, name]) => ({ name, store })),
 };
 

@@ -49,10 +49,14 @@ async function deploy(cluster: ChaosCluster, revision: 2 | 3, deployMs: number):
   let last = "not tried";
   while (Date.now() < deadline) {
     tries += 1;
-    const answer = await cluster.realmCluster.deploy(primary, { text }).catch((error: unknown): DeployAnswer => ({ status: 0, body: { message: String(error) } }));
+    const answer = await cluster.realmCluster
+      .deploy(primary, { text })
+      .catch((error: unknown): DeployAnswer => ({ status: 0, body: { message: String(error) } }));
     const number = (answer.body.revision as { number?: number } | undefined)?.number;
     // 200: the primary already runs it (an earlier try whose answer was lost).
-    if (answer.status === 201 || answer.status === 200) return { line: `deploy revision ${revision} to ${primary}: ${answer.status}, revision ${number ?? "?"} after ${tries} tries` };
+    if (answer.status === 201 || answer.status === 200) {
+      return { line: `deploy revision ${revision} to ${primary}: ${answer.status}, revision ${number ?? "?"} after ${tries} tries` };
+    }
     last = `${answer.status} ${String(answer.body.code ?? "")} ${String(answer.body.message ?? "")}`.trim();
     await sleep(deployRetryMs);
   }

@@ -10,7 +10,13 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * the clients, and the leader reports every durable with no backlog and nothing unacked. (An
  * ack whose answer was lost, `info`, may have been recorded: only the leader knows.)
  */
-export async function waitDrained(cluster: ChaosCluster, history: ChaosHistory, durables: readonly DurableDescription[], workload: Workload, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
+export async function waitDrained(
+  cluster: ChaosCluster,
+  history: ChaosHistory,
+  durables: readonly DurableDescription[],
+  workload: Workload,
+  timeoutMs: number,
+): Promise<{ ok: boolean; detail: string }> {
   const deadline = Date.now() + timeoutMs;
   let detail = "";
   // Read the history once, incrementally: a full scan each round would hold the event loop.
@@ -22,7 +28,8 @@ export async function waitDrained(cluster: ChaosCluster, history: ChaosHistory, 
     for (; readUpTo < history.operations.length; readUpTo++) {
       const operation = history.operations[readUpTo];
       if (operation?.f === "deliver") delivered.add(`${operation.durable}/${operation.messageId}`);
-      if (operation?.f === "publish" && operation.type === "ok") for (const durable of durables) if (durable.store === operation.store) undelivered.push(`${durable.durable}/${operation.messageId}`);
+      if (operation?.f !== "publish" || operation.type !== "ok") continue;
+      for (const durable of durables) if (durable.store === operation.store) undelivered.push(`${durable.durable}/${operation.messageId}`);
     }
     undelivered = undelivered.filter((key) => !delivered.has(key));
     const leader = [...(await cluster.statuses()).values()].find((status) => status?.role === "leader");

@@ -20,7 +20,10 @@ describe("leader tenure", () => {
       const services = ["c1-s1", "c1-s2", "c1-s3"];
       // Every other poll catches the leader of the moment; the next one sees it a candidate of a newer term.
       const leader = services[term % 3] as string;
-      const views = poll % 2 === 0 ? services.map((service) => (service === leader ? view(service, "leader", term) : follower(service, term))) : services.map((service) => view(service, "candidate", term + 1, 0));
+      const views =
+        poll % 2 === 0
+          ? services.map((service) => (service === leader ? view(service, "leader", term) : follower(service, term)))
+          : services.map((service) => view(service, "candidate", term + 1, 0));
       tenure.observe(poll * 100, views);
       expect(tenure.kept(poll * 100, keptMs)).toBeNull();
     }

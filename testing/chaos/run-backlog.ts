@@ -41,7 +41,8 @@ export async function runBacklog(options: BacklogOptions, log: (line: string) =>
   const observer = new LeaderObserver(cluster);
   try {
     observer.start();
-    log(`servers ${cluster.servers.map((server) => `${server} (pid ${cluster.pid(server) ?? "?"})`).join(", ")} (s1 primary, s2 its backup, s3 satellite); waiting for a leader`);
+    const servers = cluster.servers.map((server) => `${server} (pid ${cluster.pid(server) ?? "?"})`).join(", ");
+    log(`servers ${servers} (s1 primary, s2 its backup, s3 satellite); waiting for a leader`);
     log(`leader: ${await cluster.leader(options.startupMs)}`);
     await workload.start();
     log("workload started: publisher orders-1 (store orders, confirm mode); subscriber billing, paced");
@@ -94,7 +95,14 @@ export async function runBacklog(options: BacklogOptions, log: (line: string) =>
 }
 
 /** The scripted steps, each at its time once the cluster is healthy; then until the backlog is built. */
-async function buildBacklog(cluster: ChaosCluster, workload: Workload, schedule: BacklogSchedule, options: BacklogOptions, harness: Violation[], log: (line: string) => void): Promise<void> {
+async function buildBacklog(
+  cluster: ChaosCluster,
+  workload: Workload,
+  schedule: BacklogSchedule,
+  options: BacklogOptions,
+  harness: Violation[],
+  log: (line: string) => void,
+): Promise<void> {
   const startedMs = Date.now();
   // The harness's own event-loop delay: a long one delays the clients, not the servers.
   const loopDelay = monitorEventLoopDelay({ resolution: 20 });
@@ -103,26 +111,30 @@ async function buildBacklog(cluster: ChaosCluster, workload: Workload, schedule:
     await sleep(startedMs + step.atMs - Date.now());
     const waitedFromMs = Date.now();
     if (!(await cluster.waitHealthy(options.recoveryMs))) {
-      harness.push({ check: "recovered", detail: `not healthy ${options.recoveryMs} ms before step ${at + 1} (${step.kind}): ${(await waitForConvergence(cluster, 1)).detail}` });
+      const detail = (await waitForConvergence(cluster, 1)).detail;
+      harness.push({ check: "recovered", detail: `not healthy ${options.recoveryMs} ms before step ${at + 1} (${step.kind}): ${detail}` });
       await cluster.healAll();
     }
     const stepFromMs = Date.now();
     const outcome = await runBacklogStep(step, cluster, options);
     if (outcome.failure !== undefined) harness.push({ check: "deployed", detail: outcome.failure });
-    const times = `healthy after ${stepFromMs - waitedFromMs} ms, the step took ${Date.now() - stepFromMs} ms, harness loop delay max ${Math.round(loopDelay.max / 1e6)} ms`;
+    const delayMaxMs = Math.round(loopDelay.max / 1e6);
+    const times = `healthy after ${stepFromMs - waitedFromMs} ms, the step took ${Date.now() - stepFromMs} ms, harness loop delay max ${delayMaxMs} ms`;
     log(`step ${at + 1}/${schedule.steps.length}: ${outcome.line}; ${workload.confirmed} confirmed; ${times}`);
     loopDelay.reset();
   }
-  loopDelay.disable();
   await sleep(startedMs + schedule.spanMs - Date.now());
   const deadline = startedMs + options.backlogMsMax;
   for (let waited = 1; workload.confirmed < options.backlogConfirmedMin && Date.now() < deadline; waited++) {
     await sleep(100);
-    if (waited % progressEveryPolls === 0) log(`building the backlog: ${workload.confirmed} of ${options.backlogConfirmedMin} confirmed`);
+    if (waited % progressEveryPolls !== 0) continue;
+    log(`building the backlog: ${workload.confirmed} of ${options.backlogConfirmedMin} confirmed; harness loop delay max ${Math.round(loopDelay.max / 1e6)} ms`);
   }
+  const delayMaxMs = Math.round(loopDelay.max / 1e6);
+  loopDelay.disable();
   const billing = [...(await cluster.statuses()).values()].find((status) => status?.role === "leader")?.stores.find((store) => store.name === "orders")?.durables[0];
   const short = workload.confirmed < options.backlogConfirmedMin ? ` (short of ${options.backlogConfirmedMin}: the bound of ${options.backlogMsMax} ms passed)` : "";
-  log(`backlog built: ${workload.confirmed} confirmed${short}, billing backlog ${billing?.backlog ?? "?"}`);
+  log(`backlog built: ${workload.confirmed} confirmed${short}, billing backlog ${billing?.backlog ?? "?"}; harness loop delay max ${delayMaxMs} ms`);
 }
 
 /**
@@ -130,7 +142,12 @@ async function buildBacklog(cluster: ChaosCluster, workload: Workload, schedule:
  * (those in flight are retried by the client library) and every server is restarted. Returns
  * when they were, and the end of publishing (each publish confirmed, failed or unknown).
  */
-async function killEveryone(cluster: ChaosCluster, schedule: BacklogSchedule, workload: Workload, log: (line: string) => void): Promise<{ restartedMs: number; publishing: Promise<void> }> {
+async function killEveryone(
+  cluster: ChaosCluster,
+  schedule: BacklogSchedule,
+  workload: Workload,
+  log: (line: string) => void,
+): Promise<{ restartedMs: number; publishing: Promise<void> }> {
   await Promise.all(cluster.servers.map((server) => cluster.kill(server)));
   const publishing = workload.stopPublishing();
   const confirmed = workload.confirmed;

@@ -49,7 +49,10 @@ export async function waitServing(cluster: ChaosCluster, history: ChaosHistory, 
   }
   await probing;
   const kept = tenure.kept(Date.now(), bounds.leaderKeptMs);
-  const leader = keptAfterMs === null || kept === null ? `no leader kept its term for ${bounds.leaderKeptMs} ms` : `${kept.service} kept term ${kept.term} for ${bounds.leaderKeptMs} ms ${keptAfterMs} ms after the restart`;
+  const leader =
+    keptAfterMs === null || kept === null
+      ? `no leader kept its term for ${bounds.leaderKeptMs} ms`
+      : `${kept.service} kept term ${kept.term} for ${bounds.leaderKeptMs} ms ${keptAfterMs} ms after the restart`;
   const publish = confirmedAfterMs === null ? `the probe publish: ${probeDetail}` : `the probe publish confirmed ${confirmedAfterMs} ms after the restart`;
   const ok = keptAfterMs !== null && confirmedAfterMs !== null && Math.max(keptAfterMs, confirmedAfterMs) <= bounds.serveAgainMs;
   return { ok, detail: `${ok ? "serving" : `not serving within ${bounds.serveAgainMs} ms`}: ${leader}; ${publish}; ${tenure.describe()}` };
@@ -62,8 +65,10 @@ async function publishProbe(cluster: ChaosCluster, history: ChaosHistory, probe:
   let connection: Awaited<ReturnType<typeof connect>> | undefined;
   try {
     connection = await connect({ ...cluster.client, clientName: "probe", requestTimeoutMs: Math.max(1, timeoutMs) });
-    const confirm = await connection.publisher(probe.endpoint, { mode: "confirm", window: 1 }).publish({ subject: `${probe.store.toUpperCase()}.new`, ...probe.fields, publisher: "probe", number: 1n });
-    history.add({ f: "publish", type: "ok", process: "probe", store: probe.store, messageId, number: 1, storeSequence: confirm.storeSequence, duplicate: confirm.duplicate });
+    const publisher = connection.publisher(probe.endpoint, { mode: "confirm", window: 1 });
+    const confirm = await publisher.publish({ subject: `${probe.store.toUpperCase()}.new`, ...probe.fields, publisher: "probe", number: 1n });
+    const { storeSequence, duplicate } = confirm;
+    history.add({ f: "publish", type: "ok", process: "probe", store: probe.store, messageId, number: 1, storeSequence, duplicate });
     return "confirmed";
   } catch (error) {
     // Not confirmed in time: it may still be stored (info), as for any publish with an unknown outcome.

@@ -55,7 +55,26 @@ export interface DeployAnswer {
 /** A deploy must be answered within this (the primary asks every server and client first). */
 const deployAnswerMsMax = 20_000;
 /** The demo realm's roles (seed 003). */
-const demoRoles: Readonly<Record<string, { role: string; of?: string }>> = { s1: { role: "primary" }, s2: { role: "backup", of: "s1" }, s3: { role: "satellite", of: "s1" } };
+const demoRoles: Readonly<Record<string, { role: string; of?: string }>> = {
+  s1: { role: "primary" },
+  s2: { role: "backup", of: "s1" },
+  s3: { role: "satellite", of: "s1" },
+};
+
+/** The realm's `servers`: loopback, free ports; with roles, a realm port and the demo's roles too. */
+async function serverEntries(names: readonly string[], roles: boolean): Promise<Record<string, unknown>[]> {
+  const servers = [];
+  for (const name of names) {
+    const ports = { client: await freePort(), peer: await freePort(), admin: await freePort(), ...(roles ? { realm: await freePort() } : {}) };
+    servers.push({ name, site: "local", host: "127.0.0.1", ports, ...(roles ? { realmService: demoRoles[name] } : {}) });
+  }
+  return servers;
+}
+
+async function adminUser(): Promise<Record<string, unknown>> {
+  const password = await hashPassword(testAdminCredentials.password, testScryptCost);
+  return { name: testAdminCredentials.user, password, permissions: [{ application: testCredentials.app, actions: ["admin"] }] };
+}
 
 /**
  * A realm of three holdfast servers on loopback hosting one three-service cluster `c1` (or of
@@ -79,16 +98,14 @@ export class RealmCluster {
   ) {}
 
   static async start(options: RealmClusterOptions): Promise<RealmCluster> {
-    if (options.realmRoles === true && (options.serverRealm !== undefined || options.serverCount === 1)) throw new Error("realmRoles needs three servers reading one realm file (no serverRealm)");
+    if (options.realmRoles === true && (options.serverRealm !== undefined || options.serverCount === 1)) {
+      throw new Error("realmRoles needs three servers reading one realm file (no serverRealm)");
+    }
     const directory = mkdtempSync(join(tmpdir(), "holdfast-realm-"));
     const names = options.serverCount === 1 ? ["s1"] : ["s1", "s2", "s3"];
     const roles = options.realmRoles === true;
-    const servers = [];
-    for (const name of names) {
-      const ports = { client: await freePort(), peer: await freePort(), admin: await freePort(), ...(roles ? { realm: await freePort() } : {}) };
-      servers.push({ name, site: "local", host: "127.0.0.1", ports, ...(roles ? { realmService: demoRoles[name] } : {}) });
-    }
-    const adminUsers = roles ? [{ name: testAdminCredentials.user, password: await hashPassword(testAdminCredentials.password, testScryptCost), permissions: [{ application: testCredentials.app, actions: ["admin"] }] }] : [];
+    const servers = await serverEntries(names, roles);
+    const adminUsers = roles ? [await adminUser()] : [];
     const definition = {
       sites: [{ name: "local" }],
       servers,
