@@ -17,7 +17,21 @@ import type { Operation } from "./chaos-history.js";
  * - store-contents: the store's last sequence is the last one seen, and each standard durable
  *   got every sequence up to it (the store holds nothing the clients did not see).
  */
-export type Check = "lost" | "duplicated" | "order" | "acked-redelivered" | "failed-delivered" | "invented" | "store-contents" | "converged" | "recovered" | "drained" | "one-leader-per-term";
+export type Check =
+  | "lost"
+  | "duplicated"
+  | "order"
+  | "acked-redelivered"
+  | "failed-delivered"
+  | "invented"
+  | "store-contents"
+  // The harness's own checks (run-chaos.ts, run-backlog.ts):
+  | "converged"
+  | "recovered"
+  | "drained"
+  | "one-leader-per-term"
+  | "served-again"
+  | "deployed";
 
 export interface Violation {
   readonly check: Check;

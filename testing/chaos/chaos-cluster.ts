@@ -1,30 +1,47 @@
 import { join } from "node:path";
 import type { ServerStatus, ServiceStatus } from "../../src/services/server/server-status.js";
-import { RealmCluster, testCredentials } from "../process/realm-cluster.js";
+import { RealmCluster, testCredentials, type RealmClusterOptions } from "../process/realm-cluster.js";
 import { chaosRealmParts } from "./chaos-realm.js";
 import { LinkMesh } from "./link-mesh.js";
 
 export const chaosCluster = "c1";
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The realm a chaos cluster runs and how its members are linked. */
+export interface ChaosClusterSetup {
+  readonly parts: Pick<RealmClusterOptions, "stores" | "durables" | "endpoints">;
+  /**
+   * "proxied": member links through a LinkMesh (partitions, slow links); "direct": no proxies,
+   * with the demo realm's roles (RealmCluster's realmRoles) so that deploys work. A deploy
+   * gives every server the same definition, which would undo the proxied per-server copies.
+   */
+  readonly links: "proxied" | "direct";
+}
+
+export const randomHistorySetup: ChaosClusterSetup = { parts: chaosRealmParts, links: "proxied" };
+
 /**
  * Three `holdfast server` processes (RealmCluster, process mode) whose member links run through
- * a LinkMesh of proxies, and the signals the nemesis sends them: kill -9, SIGSTOP, SIGCONT,
- * always to a process this harness started, by its PID.
+ * a LinkMesh of proxies (or not, see ChaosClusterSetup), and the signals the nemesis sends them:
+ * kill -9, SIGSTOP, SIGCONT, always to a process this harness started, by its PID.
  */
 export class ChaosCluster {
   private readonly paused = new Set<string>();
 
   private constructor(
     readonly realmCluster: RealmCluster,
-    readonly mesh: LinkMesh,
+    private readonly links: LinkMesh | null,
   ) {}
 
-  static async start(): Promise<ChaosCluster> {
+  static async start(setup: ChaosClusterSetup = randomHistorySetup): Promise<ChaosCluster> {
+    if (setup.links === "direct") {
+      const realmCluster = await RealmCluster.start({ mode: "process", ...setup.parts, keepLogLines: 30_000, realmRoles: true });
+      return new ChaosCluster(realmCluster, null);
+    }
     let mesh: LinkMesh | undefined;
     const realmCluster = await RealmCluster.start({
       mode: "process",
-      ...chaosRealmParts,
+      ...setup.parts,
       keepLogLines: 30_000,
       serverRealm: async (server, realm) => {
         mesh ??= await LinkMesh.start(realm, chaosCluster);
@@ -33,6 +50,12 @@ export class ChaosCluster {
     });
     if (!mesh) throw new Error("the link mesh was not started");
     return new ChaosCluster(realmCluster, mesh);
+  }
+
+  /** The link proxies; only a "proxied" cluster has them. */
+  get mesh(): LinkMesh {
+    if (this.links === null) throw new Error("this chaos cluster's members are linked directly: no link faults");
+    return this.links;
   }
 
   get servers(): string[] {
@@ -81,7 +104,7 @@ export class ChaosCluster {
 
   /** Every link up, every paused server continued, every stopped server started. */
   async healAll(): Promise<void> {
-    await this.mesh.heal();
+    await this.links?.heal();
     for (const server of [...this.paused]) this.resume(server);
     for (const server of this.servers) await this.restart(server);
   }
@@ -118,6 +141,6 @@ export class ChaosCluster {
   async stop(): Promise<void> {
     for (const server of [...this.paused]) this.resume(server);
     await this.realmCluster.stop();
-    await this.mesh.close();
+    await this.links?.close();
   }
 }

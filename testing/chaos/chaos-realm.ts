@@ -1,5 +1,6 @@
 import type { RealmClusterOptions } from "../process/realm-cluster.js";
 import type { DurableDescription } from "./chaos-checker.js";
+import type { WorkloadPlan } from "./workload.js";
 
 /**
  * The stores, durables and endpoints of the chaos realm (one cluster `c1`, three services):
@@ -28,4 +29,16 @@ export const chaosRealmParts: Pick<RealmClusterOptions, "stores" | "durables" | 
   ],
   durables: chaosDurables.map((durable) => ({ name: durable.durable, store: durable.store, type: durable.type, ackWaitMs: chaosAckWaitMs, matcher: { fields: [] } })),
   endpoints: Object.entries(chaosEndpoints).map(([store, name]) => ({ name, store })),
+};
+
+/** `orders-1` and `orders-2` publish to `orders`, `audit-1` to `audit`; two subscribers on the shared durable, one on each other. */
+export const chaosWorkloadPlan: WorkloadPlan = {
+  publishers: [
+    { name: "orders-1", store: "orders" },
+    { name: "orders-2", store: "orders" },
+    { name: "audit-1", store: "audit" },
+  ],
+  subscribers: chaosDurables.map((durable) => ({ durable, count: durable.type === "shared" ? 2 : 1 })),
+  endpoints: chaosEndpoints,
+  messageFields: {},
 };

@@ -6,8 +6,9 @@ import { Prng } from "../../src/kernel/prng.js";
 import { checkChaosHistory, type CheckResult, type Violation } from "./chaos-checker.js";
 import { ChaosCluster } from "./chaos-cluster.js";
 import { ChaosHistory } from "./chaos-history.js";
+import { waitDrained } from "./drain.js";
 import type { ChaosOptions } from "./chaos-options.js";
-import { chaosDurables } from "./chaos-realm.js";
+import { chaosDurables, chaosWorkloadPlan } from "./chaos-realm.js";
 import { waitForConvergence } from "./convergence.js";
 import { LeaderObserver } from "./leader-observer.js";
 import { faultSchedule, injectFault, quietMs } from "./nemesis.js";
@@ -41,7 +42,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
   register(cluster);
   const harness: Violation[] = [];
   const history = new ChaosHistory(options.operationsMax);
-  const workload = new Workload(cluster.client, history, workloadRandom, options.workload);
+  const workload = new Workload(cluster.client, chaosWorkloadPlan, history, workloadRandom, options.workload);
   const observer = new LeaderObserver(cluster);
   try {
     observer.start();
@@ -75,7 +76,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     if (!(await cluster.waitHealthy(options.recoveryMs))) harness.push({ check: "recovered", detail: `not healthy ${options.recoveryMs} ms after healing` });
 
     workload.drain();
-    const drained = await waitDrained(cluster, history, workload, options.drainMs);
+    const drained = await waitDrained(cluster, history, chaosDurables, workload, options.drainMs);
     if (!drained.ok) harness.push({ check: "drained", detail: drained.detail });
     log(`drained: ${drained.detail}`);
     await workload.close();
@@ -102,34 +103,4 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     await workload.close().catch(() => undefined);
     await cluster.stop();
   }
-}
-
-/**
- * Drained: every confirmed publish delivered to every durable of its store, no ack pending at
- * the clients, and the leader reports every durable with no backlog and nothing unacked. (An
- * ack whose answer was lost, `info`, may have been recorded: only the leader knows.)
- */
-async function waitDrained(cluster: ChaosCluster, history: ChaosHistory, workload: Workload, timeoutMs: number): Promise<{ ok: boolean; detail: string }> {
-  const deadline = Date.now() + timeoutMs;
-  let detail = "";
-  // Read the history once, incrementally: a full scan each round would hold the event loop.
-  const delivered = new Set<string>();
-  /** Confirmed (durable, message) pairs not delivered yet. */
-  let undelivered: string[] = [];
-  let readUpTo = 0;
-  while (Date.now() < deadline) {
-    for (; readUpTo < history.operations.length; readUpTo++) {
-      const operation = history.operations[readUpTo];
-      if (operation?.f === "deliver") delivered.add(`${operation.durable}/${operation.messageId}`);
-      if (operation?.f === "publish" && operation.type === "ok") for (const durable of chaosDurables) if (durable.store === operation.store) undelivered.push(`${durable.durable}/${operation.messageId}`);
-    }
-    undelivered = undelivered.filter((key) => !delivered.has(key));
-    const leader = [...(await cluster.statuses()).values()].find((status) => status?.role === "leader");
-    const durables = leader?.stores.flatMap((store) => store.durables) ?? [];
-    const busy = durables.filter((durable) => durable.backlog > 0 || (durable.unacked ?? 0) > 0).map((durable) => `${durable.name}: backlog ${durable.backlog}, unacked ${durable.unacked ?? "?"}`);
-    detail = `${undelivered.length} confirmed (durable, message) pairs undelivered, ${workload.pendingAcks} acks pending, ${leader ? `leader ${leader.service}: ${busy.join("; ") || "every durable empty"}` : "no leader"}`;
-    if (undelivered.length === 0 && workload.pendingAcks === 0 && leader && busy.length === 0) return { ok: true, detail };
-    await sleep(500);
-  }
-  return { ok: false, detail: `after ${timeoutMs} ms: ${detail}` };
 }

@@ -15,6 +15,8 @@ import { keepLogLines, killChild } from "./child-process.js";
 import { freePort } from "./free-port.js";
 
 export const testCredentials = { app: "test-app", user: "tester", password: "test-password" } as const;
+/** With realm roles: the user allowed to deploy (the `admin` action of the test application). */
+export const testAdminCredentials = { user: "admin", password: "admin-password" } as const;
 
 /** Cheap scrypt for tests (the cost is stored in the hash; production hashes use scryptCostNew). */
 const testScryptCost = { N: 2 ** 10, r: 8, p: 1 } as const;
@@ -36,6 +38,42 @@ export interface RealmClusterOptions {
    * the shared one). The chaos suite points each server's peers at fault-injecting proxies.
    */
   readonly serverRealm?: (server: string, realm: RealmDefinition) => RealmDefinition | Promise<RealmDefinition>;
+  /**
+   * Realm roles as in the demo realm (s1 primary, s2 its backup, s3 a satellite of s1), with
+   * realm ports and a user `admin` (testAdminCredentials), so that `deploy` works. Every server
+   * then runs the newest revision it holds, so it cannot be combined with `serverRealm`.
+   */
+  readonly realmRoles?: boolean;
+}
+
+/** A deploy's answer from the primary's admin port (POST /api/v1/realm/deployments). */
+export interface DeployAnswer {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+}
+
+/** A deploy must be answered within this (the primary asks every server and client first). */
+const deployAnswerMsMax = 20_000;
+/** The demo realm's roles (seed 003). */
+const demoRoles: Readonly<Record<string, { role: string; of?: string }>> = {
+  s1: { role: "primary" },
+  s2: { role: "backup", of: "s1" },
+  s3: { role: "satellite", of: "s1" },
+};
+
+/** The realm's `servers`: loopback, free ports; with roles, a realm port and the demo's roles too. */
+async function serverEntries(names: readonly string[], roles: boolean): Promise<Record<string, unknown>[]> {
+  const servers = [];
+  for (const name of names) {
+    const ports = { client: await freePort(), peer: await freePort(), admin: await freePort(), ...(roles ? { realm: await freePort() } : {}) };
+    servers.push({ name, site: "local", host: "127.0.0.1", ports, ...(roles ? { realmService: demoRoles[name] } : {}) });
+  }
+  return servers;
+}
+
+async function adminUser(): Promise<Record<string, unknown>> {
+  const password = await hashPassword(testAdminCredentials.password, testScryptCost);
+  return { name: testAdminCredentials.user, password, permissions: [{ application: testCredentials.app, actions: ["admin"] }] };
 }
 
 /**
@@ -54,17 +92,24 @@ export class RealmCluster {
     readonly directory: string,
     readonly realm: RealmDefinition,
     readonly realmFile: string,
+    /** The text of `realmFile`: with realm roles, the primary's revision 1. */
+    readonly text: string,
     private readonly options: RealmClusterOptions,
   ) {}
 
   static async start(options: RealmClusterOptions): Promise<RealmCluster> {
+    if (options.realmRoles === true && (options.serverRealm !== undefined || options.serverCount === 1)) {
+      throw new Error("realmRoles needs three servers reading one realm file (no serverRealm)");
+    }
     const directory = mkdtempSync(join(tmpdir(), "holdfast-realm-"));
     const names = options.serverCount === 1 ? ["s1"] : ["s1", "s2", "s3"];
-    const servers = [];
-    for (const name of names) servers.push({ name, site: "local", host: "127.0.0.1", ports: { client: await freePort(), peer: await freePort(), admin: await freePort() } });
+    const roles = options.realmRoles === true;
+    const servers = await serverEntries(names, roles);
+    const adminUsers = roles ? [await adminUser()] : [];
     const definition = {
       sites: [{ name: "local" }],
       servers,
+      ...(roles ? { realmServices: { secret: randomBytes(16).toString("hex") } } : {}),
       clusters: [
         {
           name: "c1",
@@ -93,6 +138,7 @@ export class RealmCluster {
       users: [
         { name: testCredentials.user, password: await hashPassword(testCredentials.password, testScryptCost), permissions: [{ application: testCredentials.app, actions: ["publish", "subscribe"] }] },
         { name: "reader", password: await hashPassword("reader-password", testScryptCost), permissions: [{ application: testCredentials.app, actions: ["subscribe"] }] },
+        ...adminUsers,
       ],
     };
     const text = stringify(definition);
@@ -100,7 +146,7 @@ export class RealmCluster {
     if (!parsed.ok) throw new Error(`test realm invalid: ${JSON.stringify(parsed.errors)}`);
     const realmFile = join(directory, "realm.yaml");
     writeFileSync(realmFile, text);
-    const cluster = new RealmCluster(directory, parsed.realm, realmFile, options);
+    const cluster = new RealmCluster(directory, parsed.realm, realmFile, text, options);
     for (const name of options.serverRealm ? names : []) {
       const own = await options.serverRealm?.(name, parsed.realm);
       const ownText = stringify(own);
@@ -121,7 +167,9 @@ export class RealmCluster {
   async startServer(name: string): Promise<void> {
     const dataDirectory = join(this.directory, name);
     if (this.options.mode === "in-process") {
-      this.inProcess.set(name, await startServer({ realm: this.serverRealms.get(name)?.realm ?? this.realm, name, dataDirectory, log: silentLogger }));
+      const own = this.serverRealms.get(name);
+      const realm = own === undefined ? { realm: this.realm, realmText: this.text } : { realm: own.realm };
+      this.inProcess.set(name, await startServer({ ...realm, name, dataDirectory, log: silentLogger }));
       return;
     }
     const child = spawnServer({ realmFile: this.serverRealms.get(name)?.file ?? this.realmFile, name, dataDirectory, stdio: "pipe", code: this.options.serverCode ?? "sources" });
@@ -151,6 +199,20 @@ export class RealmCluster {
     } catch {
       return null;
     }
+  }
+
+  /** POST a deploy (`{ text }` or `{ revision }`, see admin-api.ts) to `server`'s admin port as the admin user. */
+  async deploy(server: string, body: Record<string, unknown>): Promise<DeployAnswer> {
+    const entry = this.realm.servers.find((candidate) => candidate.name === server);
+    if (!entry) throw new Error(`no server ${server} in this realm`);
+    const authorization = `Basic ${Buffer.from(`${testAdminCredentials.user}:${testAdminCredentials.password}`).toString("base64")}`;
+    const response = await fetch(`http://${entry.host}:${entry.ports.admin}/api/v1/realm/deployments`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(deployAnswerMsMax),
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 
   /** The server whose service leads c1 (with a commit in its term), waiting for one. */
