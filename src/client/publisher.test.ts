@@ -47,4 +47,38 @@ describe("Publisher", () => {
     resent[0]?.answer({ type: "published", requestId: 1, ackPoint: "quorum-fsync", statuses: ["stored", "stored", "stored", "stored"], storeSequences: [10, 11, 12, 13], errors: [] });
     expect((await Promise.all([...first, ...second])).map((confirm) => confirm.storeSequence)).toEqual([10, 11, 12, 13]);
   });
+
+  it("a batch still waiting for a connection when an earlier request fails is not sent ahead of it", async () => {
+    const sent: Sent[] = [];
+    const oldLeader = fakeLink("old", sent);
+    const newLeader = fakeLink("new", sent);
+    let connected: ((link: SessionLink) => void) | null = null;
+    let known: SessionLink | null = null;
+    let calls = 0;
+    // The first batch gets the old leader's connection at once; the second waits for one (the
+    // old leader was just killed and the library is finding the new one); later ones get it.
+    const linkFor = (): Promise<SessionLink> => {
+      if (++calls === 1) return Promise.resolve(oldLeader);
+      if (known !== null) return Promise.resolve(known);
+      return new Promise((resolve) => (connected = (link) => resolve((known = link))));
+    };
+    const router = { credentials: { client: "test" }, requestTimeoutMs: 10_000, closed: false, linkFor, emit: () => {} } as unknown as Router;
+    const publisher = new Publisher(router, "orders-in");
+    const confirms = [publisher.publish({ n: 1n })];
+    await turn();
+    await turn();
+    confirms.push(publisher.publish({ n: 2n }));
+    await turn();
+    await turn();
+    sent[0]?.fail(new HoldfastError("connection-lost", "the leader was killed"));
+    // The failure is handled (its short pause over) before the new leader's connection is up.
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    (connected as ((link: SessionLink) => void) | null)?.(newLeader);
+    for (let waited = 0; waited < 20 && !sent.some((request) => request.link === "new" && request.sequences.includes(1)); waited++) await new Promise((resolve) => setTimeout(resolve, 20));
+    const onNew = sent.filter((request) => request.link === "new");
+    // Never [2] alone before [1]: the first request to the new leader starts at sequence 1.
+    expect(onNew[0]?.sequences[0]).toBe(1);
+    onNew[0]?.answer({ type: "published", requestId: 1, ackPoint: "quorum-fsync", statuses: onNew[0].sequences.map(() => "stored"), storeSequences: onNew[0].sequences.map((n) => 20 + n), errors: [] });
+    expect((await Promise.all(confirms)).map((confirm) => confirm.storeSequence)).toEqual([21, 22]);
+  });
 });

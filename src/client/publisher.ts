@@ -115,11 +115,12 @@ export class Publisher {
     let sentOn: SessionLink | null = null;
     try {
       const link: SessionLink = await this.router.linkFor(this.endpoint, deadlineMs);
-      if (this.sentInFlight > 0 && link !== this.pipeline) {
-        // Earlier requests are in flight on another connection (the leader moved, or that
-        // connection is failing): this batch must not reach a store before them, or one lost
-        // there and retried would land after it. Recover: resend everything in order.
-        throw new HoldfastError("connection-lost", "the leader's connection changed while earlier requests were in flight");
+      if (this.recovering || (this.sentInFlight > 0 && link !== this.pipeline)) {
+        // An earlier request failed while this one waited for a connection, or earlier ones
+        // are in flight on another connection (the leader moved): this batch must not reach a
+        // store before them, or one lost there and resent would land after it. Resend
+        // everything in order instead.
+        throw new HoldfastError("connection-lost", "an earlier request failed or is in flight on another connection");
       }
       this.pipeline = link;
       this.sentInFlight += 1;
