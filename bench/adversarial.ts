@@ -78,16 +78,17 @@ type Phase = PhaseFigures & { readonly detail: string };
 function phaseRunner(server: LoneServer, publisher: PublisherProcess): (name: string, attack: AttackRun | null, durationMs: number) => Promise<Phase> {
   return async (name, attack, durationMs) => {
     const rss = watchPeakRss(new Map([["server", server.pid]]));
-    const cpuBefore = processCpuMs(server.pid);
+    const cpuBefore = cpuNow(server, publisher);
     const started = performance.now();
     publisher.begin();
     const detail = attack === null ? await sleep(durationMs).then(() => "the publisher alone") : await attack(Date.now() + durationMs);
     const result = await publisher.end();
     const seconds = (performance.now() - started) / 1000;
-    const serverCpuMs = processCpuMs(server.pid) - cpuBefore;
+    const cpuAfter = cpuNow(server, publisher);
+    const cpuMs = { server: cpuAfter.server - cpuBefore.server, publisher: cpuAfter.publisher - cpuBefore.publisher, attacker: cpuAfter.attacker - cpuBefore.attacker };
     const peakRssBytes = rss.stop().get("server") ?? Number.NaN;
     if (result.failures.length > 0) process.stderr.write(`${name}: ${result.failures.length} publish(es) failed, first: ${result.failures[0]}\n`);
-    return { ...phaseFigures({ name, seconds, latenciesMs: result.latenciesMs, failures: result.failures.length, peakRssBytes, serverCpuMs }), detail };
+    return { ...phaseFigures({ name, seconds, latenciesMs: result.latenciesMs, failures: result.failures.length, peakRssBytes, cpuMs }), detail };
   };
 }
 
@@ -100,12 +101,20 @@ async function settleServer(server: LoneServer, pauseMs: number): Promise<void> 
   await sleep(pauseMs);
 }
 
+/** CPU used so far by the server, the publisher and this process (the attacker), in ms. */
+function cpuNow(server: LoneServer, publisher: PublisherProcess): { server: number; publisher: number; attacker: number } {
+  const own = process.cpuUsage();
+  return { server: processCpuMs(server.pid), publisher: processCpuMs(publisher.pid), attacker: (own.user + own.system) / 1000 };
+}
+
 /** User and system CPU of a process of ours, from /proc/PID/stat (clock ticks of 10 ms, Linux's USER_HZ). */
 function processCpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
+
+const cpuColumns = (phase: PhaseFigures): string => [phase.serverCpuPercent, phase.publisherCpuPercent, phase.attackerCpuPercent].map((value) => value.toFixed(0).padStart(4)).join("");
 
 interface RunContext {
   readonly loadBefore: number[];
@@ -121,7 +130,8 @@ function report(phases: readonly PhaseFigures[], details: ReadonlyMap<string, st
     figure(`adversarial.${phase.name}.confirm_p99_ms`, phase.p99Ms, "ms", extra);
     figure(`adversarial.${phase.name}.publish_failures`, phase.failures, "publishes");
     figure(`adversarial.${phase.name}.peak_rss_mib`, phase.peakRssMib, "MiB");
-    figure(`adversarial.${phase.name}.server_cpu_percent`, phase.serverCpuPercent, "% of one core");
+    const cpu = { publisher: Number(phase.publisherCpuPercent.toFixed(1)), attacker: Number(phase.attackerCpuPercent.toFixed(1)) };
+    figure(`adversarial.${phase.name}.server_cpu_percent`, phase.serverCpuPercent, "% of one core", cpu);
   }
   const baseline = phases.find((phase) => phase.name === "baseline");
   const attacked = phases.filter((phase) => details.has(phase.name));
@@ -132,13 +142,13 @@ function report(phases: readonly PhaseFigures[], details: ReadonlyMap<string, st
   figure("adversarial.load_average_1m_after", context.loadAfter[0] ?? Number.NaN, "load");
   const rows = phases.map((phase) => {
     const ratio = baseline === undefined ? "" : `${(phase.p99Ms / baseline.p99Ms).toFixed(2)}x`;
-    return `${phase.name.padEnd(22)} ${phase.seconds.toFixed(1).padStart(6)} ${String(phase.confirmed).padStart(8)} ${String(phase.failures).padStart(6)} ${phase.p50Ms.toFixed(2).padStart(7)} ${phase.p99Ms.toFixed(2).padStart(7)} ${ratio.padStart(7)} ${phase.peakRssMib.toFixed(1).padStart(9)} ${phase.serverCpuPercent.toFixed(0).padStart(6)}%`;
+    return `${phase.name.padEnd(22)} ${phase.seconds.toFixed(1).padStart(6)} ${String(phase.confirmed).padStart(8)} ${String(phase.failures).padStart(6)} ${phase.p50Ms.toFixed(2).padStart(7)} ${phase.p99Ms.toFixed(2).padStart(7)} ${ratio.padStart(7)} ${phase.peakRssMib.toFixed(1).padStart(9)} ${cpuColumns(phase)}`;
   });
   process.stderr.write(
     [
       "",
       `adversarial: one server (build), a real confirm-mode publisher one publish at a time in its own process; load average before ${load(context.loadBefore)}, after ${load(context.loadAfter)} (1, 5, 15 min)`,
-      `${"phase".padEnd(22)} ${"s".padStart(6)} ${"confirms".padStart(8)} ${"failed".padStart(6)} ${"p50 ms".padStart(7)} ${"p99 ms".padStart(7)} ${"p99/base".padStart(7)} ${"peak RSS".padStart(9)} ${"CPU".padStart(7)}`,
+      `${"phase".padEnd(22)} ${"s".padStart(6)} ${"confirms".padStart(8)} ${"failed".padStart(6)} ${"p50 ms".padStart(7)} ${"p99 ms".padStart(7)} ${"p99/base".padStart(7)} ${"peak RSS".padStart(9)}  CPU % server/publisher/attacker`,
       ...rows,
       "",
       ...[...details].map(([name, detail]) => `${name}: ${detail}`),

@@ -14,8 +14,10 @@ export interface PhaseFigures {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly peakRssMib: number;
-  /** The server's CPU during the phase, in percent of one core. */
+  /** CPU during the phase, in percent of one core: the server's (its threads together), the publisher's, the attacker's (the benchmark process). */
   readonly serverCpuPercent: number;
+  readonly publisherCpuPercent: number;
+  readonly attackerCpuPercent: number;
 }
 
 export interface PhaseSample {
@@ -24,7 +26,7 @@ export interface PhaseSample {
   readonly latenciesMs: readonly number[];
   readonly failures: number;
   readonly peakRssBytes: number;
-  readonly serverCpuMs: number;
+  readonly cpuMs: { readonly server: number; readonly publisher: number; readonly attacker: number };
 }
 
 export function phaseFigures(sample: PhaseSample): PhaseFigures {
@@ -37,9 +39,13 @@ export function phaseFigures(sample: PhaseSample): PhaseFigures {
     p50Ms: percentile(sorted, 0.5),
     p99Ms: percentile(sorted, 0.99),
     peakRssMib: sample.peakRssBytes / (1024 * 1024),
-    serverCpuPercent: sample.seconds > 0 ? sample.serverCpuMs / (sample.seconds * 10) : Number.NaN,
+    serverCpuPercent: percentOfCore(sample.cpuMs.server, sample.seconds),
+    publisherCpuPercent: percentOfCore(sample.cpuMs.publisher, sample.seconds),
+    attackerCpuPercent: percentOfCore(sample.cpuMs.attacker, sample.seconds),
   };
 }
+
+const percentOfCore = (cpuMs: number, seconds: number): number => (seconds > 0 ? cpuMs / (seconds * 10) : Number.NaN);
 
 export interface GoalCheck {
   readonly name: string;
