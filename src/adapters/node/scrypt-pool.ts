@@ -22,16 +22,11 @@ export interface ScryptPoolOptions {
 /**
  * What each worker runs. It calls the synchronous scrypt, which computes on the worker's own
  * thread: the asynchronous one would go to libuv's pool of 4 threads, the same pool that runs
- * the WAL's fsync, and a flood of logins would then delay every commit. Each worker lowers its
- * own thread to the lowest CPU priority (nice 19; Linux keeps a nice value per thread): a flood
- * of logins then takes only the CPU that serving the sessions already in leaves over, so their
- * confirms keep coming (bench adversarial, two loaded cores: the publisher's confirm p99
- * during a wrong-password flood about halved). Plain CommonJS given as text, so it runs the
- * same from the sources (tsx, vitest) and from the build.
+ * the WAL's fsync, and a flood of logins would then delay every commit. Plain CommonJS given
+ * as text, so it runs the same from the sources (tsx, vitest) and from the build.
  */
 const workerSource = `
 const { parentPort } = require("node:worker_threads");
-require("node:os").setPriority(19);
 const { scryptSync } = require("node:crypto");
 parentPort.on("message", (job) => {
   try {
