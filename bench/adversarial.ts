@@ -85,7 +85,11 @@ function phaseRunner(server: LoneServer, publisher: PublisherProcess): (name: st
     const result = await publisher.end();
     const seconds = (performance.now() - started) / 1000;
     const cpuAfter = cpuNow(server, publisher);
-    const cpuMs = { server: cpuAfter.server - cpuBefore.server, publisher: cpuAfter.publisher - cpuBefore.publisher, attacker: cpuAfter.attacker - cpuBefore.attacker };
+    const cpuMs = {
+      server: cpuAfter.server - cpuBefore.server,
+      publisher: cpuAfter.publisher - cpuBefore.publisher,
+      attacker: cpuAfter.attacker - cpuBefore.attacker,
+    };
     const peakRssBytes = rss.stop().get("server") ?? Number.NaN;
     if (result.failures.length > 0) process.stderr.write(`${name}: ${result.failures.length} publish(es) failed, first: ${result.failures[0]}\n`);
     return { ...phaseFigures({ name, seconds, latenciesMs: result.latenciesMs, failures: result.failures.length, peakRssBytes, cpuMs }), detail };
@@ -96,7 +100,8 @@ function phaseRunner(server: LoneServer, publisher: PublisherProcess): (name: st
 async function settleServer(server: LoneServer, pauseMs: number): Promise<void> {
   const status = await settle(() => server.status(), (read) => read?.admission?.unauthenticated === 0 && read.sessions === 1, 20_000);
   if (status?.admission?.unauthenticated !== 0 || status.sessions !== 1) {
-    process.stderr.write(`the server did not settle within 20 s: ${status?.admission?.unauthenticated} unauthenticated connections, ${status?.sessions} sessions\n`);
+    const left = `${status?.admission?.unauthenticated} unauthenticated connections, ${status?.sessions} sessions`;
+    process.stderr.write(`the server did not settle within 20 s: ${left}\n`);
   }
   await sleep(pauseMs);
 }
@@ -114,7 +119,14 @@ function processCpuMs(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
-const cpuColumns = (phase: PhaseFigures): string => [phase.serverCpuPercent, phase.publisherCpuPercent, phase.attackerCpuPercent].map((value) => value.toFixed(0).padStart(4)).join("");
+const cpuColumns = (phase: PhaseFigures): string =>
+  [phase.serverCpuPercent, phase.publisherCpuPercent, phase.attackerCpuPercent].map((value) => value.toFixed(0).padStart(4)).join("");
+
+/** The summary's columns: each cell right-aligned to its header's width. */
+const columns = ["phase", "s", "confirms", "failed", "p50 ms", "p99 ms", "p99/base", "peak RSS"] as const;
+const widths = [22, 6, 8, 6, 7, 7, 8, 9];
+const row = (cells: readonly string[]): string =>
+  cells.map((cell, at) => (at === 0 ? cell.padEnd(widths[0] as number) : cell.padStart(widths[at] as number))).join(" ");
 
 interface RunContext {
   readonly loadBefore: number[];
@@ -142,13 +154,16 @@ function report(phases: readonly PhaseFigures[], details: ReadonlyMap<string, st
   figure("adversarial.load_average_1m_after", context.loadAfter[0] ?? Number.NaN, "load");
   const rows = phases.map((phase) => {
     const ratio = baseline === undefined ? "" : `${(phase.p99Ms / baseline.p99Ms).toFixed(2)}x`;
-    return `${phase.name.padEnd(22)} ${phase.seconds.toFixed(1).padStart(6)} ${String(phase.confirmed).padStart(8)} ${String(phase.failures).padStart(6)} ${phase.p50Ms.toFixed(2).padStart(7)} ${phase.p99Ms.toFixed(2).padStart(7)} ${ratio.padStart(7)} ${phase.peakRssMib.toFixed(1).padStart(9)} ${cpuColumns(phase)}`;
+    const counts = [phase.seconds.toFixed(1), String(phase.confirmed), String(phase.failures)];
+    const cells = [phase.name, ...counts, phase.p50Ms.toFixed(2), phase.p99Ms.toFixed(2), ratio, phase.peakRssMib.toFixed(1)];
+    return `${row(cells)} ${cpuColumns(phase)}`;
   });
   process.stderr.write(
     [
       "",
-      `adversarial: one server (build), a real confirm-mode publisher one publish at a time in its own process; load average before ${load(context.loadBefore)}, after ${load(context.loadAfter)} (1, 5, 15 min)`,
-      `${"phase".padEnd(22)} ${"s".padStart(6)} ${"confirms".padStart(8)} ${"failed".padStart(6)} ${"p50 ms".padStart(7)} ${"p99 ms".padStart(7)} ${"p99/base".padStart(7)} ${"peak RSS".padStart(9)}  CPU % server/publisher/attacker`,
+      "adversarial: one server (build), a real confirm-mode publisher one publish at a time in its own process;",
+      `load average before ${load(context.loadBefore)}, after ${load(context.loadAfter)} (1, 5, 15 min)`,
+      `${row(columns)}  CPU % server/publisher/attacker`,
       ...rows,
       "",
       ...[...details].map(([name, detail]) => `${name}: ${detail}`),

@@ -50,7 +50,10 @@ const idleSockets: Attack = {
     do {
       const sockets: RawClient[] = [];
       try {
-        for (const [at, source] of from.entries()) sockets.push(...(await RawClient.openMany(server.clientPort, Math.floor((total * (at + 1)) / from.length) - Math.floor((total * at) / from.length), source)));
+        for (const [at, source] of from.entries()) {
+          const share = Math.floor((total * (at + 1)) / from.length) - Math.floor((total * at) / from.length);
+          sockets.push(...(await RawClient.openMany(server.clientPort, share, source)));
+        }
         // The held ones are closed at the hello deadline; allow for connects that waited for a SYN retry.
         await waitFor(() => sockets.every((socket) => socket.isClosed), 2 * limits.helloDeadlineMs + 5000).catch(() => {});
       } finally {
@@ -96,7 +99,9 @@ const wrongPasswordFlood: Attack = {
       rounds += 1;
     }
     const loginMs = newcomer === undefined ? Number.NaN : await newcomer;
-    return `${rounds} round(s) of 100 wrong hellos, ${backedOff() ? "until every address was backed off" : "cut at the deadline"}: ${tally([...codes.values()].flat())}; a new login of the real user during the flood took ${Math.round(loginMs)} ms`;
+    const until = backedOff() ? "until every address was backed off" : "cut at the deadline";
+    const newcomerSaw = `a new login of the real user during the flood took ${Math.round(loginMs)} ms`;
+    return `${rounds} round(s) of 100 wrong hellos, ${until}: ${tally([...codes.values()].flat())}; ${newcomerSaw}`;
   },
 };
 
@@ -124,7 +129,8 @@ const adminLoginFlood: Attack = {
       flood.push(...(await answers).map((answer) => answer.status));
       rounds += 1;
     }
-    return `${rounds} round(s) of 100 wrong admin logins: HTTP ${tally(flood)}; the operator meanwhile: HTTP ${tally(operator)}, at most ${Math.round(Math.max(...operatorMs))} ms`;
+    const operatorSaw = `HTTP ${tally(operator)}, at most ${Math.round(Math.max(...operatorMs))} ms`;
+    return `${rounds} round(s) of 100 wrong admin logins: HTTP ${tally(flood)}; the operator meanwhile: ${operatorSaw}`;
   },
 };
 
@@ -136,7 +142,8 @@ const hostileRequestsAttack: Attack = {
   // The live fuzz's cases (one to five hostile requests on a logged-in session, then a broken
   // frame on a connection of its own), each request followed by a ping whose answer is awaited.
   prepare: (server) => {
-    const cases = fc.sample(fc.tuple(fc.array(hostileRequests(publisherCredentials), { minLength: 1, maxLength: 5 }), brokenFrames, fc.boolean()), { numRuns: 60, seed: hostileSeed });
+    const requests = fc.array(hostileRequests(publisherCredentials), { minLength: 1, maxLength: 5 });
+    const cases = fc.sample(fc.tuple(requests, brokenFrames, fc.boolean()), { numRuns: 60, seed: hostileSeed });
     const packr = new Packr({ useRecords: false });
     return async (deadlineMs) => {
       const closings: (string | undefined)[] = [];
@@ -169,7 +176,8 @@ const hostileRequestsAttack: Attack = {
         closings.push(breaker.closing?.code);
         breaker.close();
       }
-      return `${run} case(s) (fast-check seed ${hostileSeed}, ${cases.length} cases cycled): ${frames} hostile frames; broken frames closed with ${tally(closings)}; ${refusedLogins} logins refused`;
+      const what = `${run} case(s) (fast-check seed ${hostileSeed}, ${cases.length} cases cycled): ${frames} hostile frames`;
+      return `${what}; broken frames closed with ${tally(closings)}; ${refusedLogins} logins refused`;
     };
   },
 };
@@ -183,12 +191,14 @@ const bigDefinition: Attack = {
       const answerMs: number[] = [];
       while (Date.now() < deadlineMs && statuses.length < roundsMax) {
         const started = performance.now();
-        const answer = await server.admin("POST", "/api/v1/realm/deployments", { credentials: operatorCredentials, localAddress: "127.0.0.50", body: { text, dryRun: true } });
+        const body = { text, dryRun: true };
+        const answer = await server.admin("POST", "/api/v1/realm/deployments", { credentials: operatorCredentials, localAddress: "127.0.0.50", body });
         answerMs.push(performance.now() - started);
         statuses.push(answer.status);
       }
       answerMs.sort((a, b) => a - b);
-      return `${statuses.length} dry-run deploy(s) of ${(text.length / 1e6).toFixed(2)} MB: HTTP ${tally(statuses)}, answered in p50 ${Math.round(percentile(answerMs, 0.5))} ms, max ${Math.round(answerMs.at(-1) ?? Number.NaN)} ms`;
+      const times = `p50 ${Math.round(percentile(answerMs, 0.5))} ms, max ${Math.round(answerMs.at(-1) ?? Number.NaN)} ms`;
+      return `${statuses.length} dry-run deploy(s) of ${(text.length / 1e6).toFixed(2)} MB: HTTP ${tally(statuses)}, answered in ${times}`;
     };
   },
 };

@@ -56,7 +56,8 @@ export class PublisherProcess {
       const onMessage = (report: PublisherReport): void => {
         if (report.type === type) finish(null, report);
       };
-      const onExit = (code: number | null, signal: string | null): void => finish(new Error(`the publisher process exited (${signal ?? code}) before "${type}"`));
+      const onExit = (code: number | null, signal: string | null): void =>
+        finish(new Error(`the publisher process exited (${signal ?? code}) before "${type}"`));
       const finish = (error: Error | null, report?: PublisherReport): void => {
         clearTimeout(timer);
         this.child.off("message", onMessage);

@@ -47,7 +47,8 @@ describe("a connection refused for a bad frame", () => {
     const chunk = new Uint8Array(1024 * 1024);
     const deadline = Date.now() + limits.refusedConnectionLingerMs + 5000;
     for (let sent = 0; sent < 16 && !clientClosed && Date.now() < deadline; sent += 1) {
-      if (!client.write(chunk)) await Promise.race([new Promise((resolve) => client.once("drain", resolve)), new Promise((resolve) => setTimeout(resolve, 100))]);
+      if (client.write(chunk)) continue;
+      await Promise.race([new Promise((resolve) => client.once("drain", resolve)), new Promise((resolve) => setTimeout(resolve, 100))]);
     }
     while (accepted[0]?.destroyed !== true && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(heard).toEqual(["frame too large"]);
