@@ -11,6 +11,7 @@ const benchmarks: Record<string, () => Promise<(args: string[]) => Promise<void>
   "persistence-state": async () => (await import("./persistence-state.js")).persistenceStateBench,
   "bus-match": async () => (await import("./bus-match.js")).busMatchBench,
   "realm-failover": async () => (await import("./realm-failover.js")).realmFailoverBench,
+  adversarial: async () => (await import("./adversarial.js")).adversarialBench,
 };
 
 const [name, ...args] = process.argv.slice(2);
@@ -19,7 +20,7 @@ if (!name || !(name in benchmarks)) {
   process.exit(2);
 }
 // The process benchmarks start servers from the build.
-if (name === "publish" || name === "consume") buildFirst();
+if (name === "publish" || name === "consume" || name === "adversarial") buildFirst();
 const run = await benchmarks[name]!();
 await run(args);
 process.exit(0);

@@ -144,6 +144,12 @@ export const limits = {
   refusedConnectionLingerMs: 1000,
   /** Refused connections lingering at once (each holds a file descriptor); past this they are dropped at once. */
   refusedConnectionsLingeringMax: 1024,
+  /**
+   * What a lingering connection still sends is read and dropped up to this many bytes (a client
+   * that pipelined a request behind its hello still gets a clean close); past it reading stops
+   * and TCP's flow control holds the sender, so an attacker cannot stream through the server.
+   */
+  refusedConnectionDrainBytesMax: 64 * 1024,
   /** Refusals of one kind are logged once, then summarised per address this often. */
   refusalLogIntervalMs: 10_000,
   /** Addresses named in one refusal summary; the others are counted together. */

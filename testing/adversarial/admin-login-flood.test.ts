@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { settle } from "../process/wait-for.js";
+import { wrongAdminLogins } from "./attacks.js";
 import { LoneServer, operatorCredentials, readerCredentials, type AdminAnswer } from "./lone-server.js";
 
 let server: LoneServer;
@@ -20,16 +21,14 @@ afterAll(async () => {
   await server?.stop();
 });
 
-const guess = { user: operatorCredentials.user, password: "guess" };
-
 describe("admin logins", () => {
   it("a flood of wrong logins gets 429 with Retry-After, and the real operator still gets in from another address", async () => {
     const answers: AdminAnswer[] = [];
     for (let round = 0; round < 4; round += 1) {
-      const flood = Array.from({ length: 100 }, () => server.admin("GET", revisionPath, { credentials: guess }));
+      const flood = wrongAdminLogins(server, revisionPath, 100, operatorCredentials.user);
       // The operator logs in from 127.0.0.2 while the flood from 127.0.0.1 is in flight.
       const operator = server.admin("GET", revisionPath, { credentials: operatorCredentials, localAddress: "127.0.0.2" });
-      answers.push(...(await Promise.all(flood)));
+      answers.push(...(await flood));
       expect((await operator).status).toBe(200);
     }
     expect(new Set(answers.map((answer) => answer.status))).toEqual(new Set([401, 429]));

@@ -7,9 +7,12 @@
 import fc from "fast-check";
 import { Packr } from "msgpackr";
 import { encodeMessage } from "../../src/protocols/persistence/message-codec.js";
+import { limits } from "../../src/kernel/limits.js";
 import { message } from "../../src/protocols/persistence/message.js";
+import { checksum } from "../../src/wire/checksum.js";
+import { encodeFrame } from "../../src/wire/frame.js";
 import { bigintExtension, float64, nestedArrays, packWithRaw, raw, uint64, wideMap } from "../../src/wire/msgpack-test-support.js";
-import { sessionProtocolVersion } from "../../src/wire/session-codec.js";
+import { decodeSessionRequest, sessionProtocolVersion } from "../../src/wire/session-codec.js";
 
 const packr = new Packr({ useRecords: false });
 
@@ -206,3 +209,27 @@ export const answeredTypes: ReadonlySet<string> = new Set([
   "status",
   "ping",
 ]);
+
+/**
+ * Frames the decoder refuses, each for a connection of its own (the stream is lost after one),
+ * with the closing code the server must give (null: a random frame that happens to decode).
+ */
+export const brokenFrames: fc.Arbitrary<{ bytes: Uint8Array; code: string | null }> = fc.oneof(
+  fc.uint8Array({ minLength: 1, maxLength: 64 }).map((payload) => {
+    const frame = encodeFrame(payload);
+    new DataView(frame.buffer).setUint32(4, (checksum(payload) + 1) >>> 0);
+    return { bytes: frame, code: "checksum-mismatch" };
+  }),
+  fc.integer({ min: limits.frameBytesMax, max: 2 ** 32 - 1 }).map((length) => {
+    const header = new Uint8Array(8);
+    new DataView(header.buffer).setUint32(0, length);
+    return { bytes: header, code: "frame-too-large" };
+  }),
+  // An oversized frame actually on its way, not only announced.
+  fc.constant({ bytes: new Uint8Array(64 * 1024).fill(0xff), code: "frame-too-large" }),
+  // A whole frame of random bytes: not msgpack (almost always), so closed as malformed.
+  fc.uint8Array({ minLength: 1, maxLength: 64 }).map((payload) => {
+    const decoded = decodeSessionRequest(payload);
+    return { bytes: encodeFrame(payload), code: !decoded.ok && decoded.fatal ? "malformed" : null };
+  }),
+);

@@ -9,14 +9,10 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type Connection } from "../../src/client/client.js";
 import type { ConnectionEvent } from "../../src/client/connection.js";
-import { limits } from "../../src/kernel/limits.js";
-import { checksum } from "../../src/wire/checksum.js";
-import { encodeFrame } from "../../src/wire/frame.js";
 import { nestedArrays, packWithRaw, raw } from "../../src/wire/msgpack-test-support.js";
-import { decodeSessionRequest } from "../../src/wire/session-codec.js";
 import { RealmCluster, testCredentials } from "../process/realm-cluster.js";
 import { sendChecked } from "./answer-check.js";
-import { hostileRequests, packHostile } from "./hostile-requests.js";
+import { brokenFrames, hostileRequests, packHostile } from "./hostile-requests.js";
 import { SessionProbe } from "./session-probe.js";
 
 let cluster: RealmCluster;
@@ -57,27 +53,6 @@ describe("one authenticated frame", () => {
     attacker.close();
   });
 });
-
-/** Frames the decoder refuses, each on a connection of its own (the stream is lost after one). */
-const brokenFrames = fc.oneof(
-  fc.uint8Array({ minLength: 1, maxLength: 64 }).map((payload) => {
-    const frame = encodeFrame(payload);
-    new DataView(frame.buffer).setUint32(4, (checksum(payload) + 1) >>> 0);
-    return { bytes: frame, code: "checksum-mismatch" };
-  }),
-  fc.integer({ min: limits.frameBytesMax, max: 2 ** 32 - 1 }).map((length) => {
-    const header = new Uint8Array(8);
-    new DataView(header.buffer).setUint32(0, length);
-    return { bytes: header, code: "frame-too-large" };
-  }),
-  // An oversized frame actually on its way, not only announced.
-  fc.constant({ bytes: new Uint8Array(64 * 1024).fill(0xff), code: "frame-too-large" }),
-  // A whole frame of random bytes: not msgpack (almost always), so closed as malformed.
-  fc.uint8Array({ minLength: 1, maxLength: 64 }).map((payload) => {
-    const decoded = decodeSessionRequest(payload);
-    return { bytes: encodeFrame(payload), code: !decoded.ok && decoded.fatal ? "malformed" : null };
-  }),
-);
 
 describe("hostile frames on the client port", () => {
   it("each gets an answer, the server stays up, and a real publisher's confirms all arrive", async () => {

@@ -5,7 +5,7 @@ import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { spawnServer, stopChild } from "../../src/cli/spawn-member.js";
+import { spawnServer, stopChild, type ServerCode } from "../../src/cli/spawn-member.js";
 import { hashPassword } from "../../src/realm/passwords.js";
 import { parseRealmDefinition } from "../../src/realm/load.js";
 import type { ServerStatus } from "../../src/services/server/server-status.js";
@@ -20,6 +20,14 @@ export const readerCredentials = { user: "reader", password: "reader-password" }
 /** A realm user with `actions` on the test application, its password hashed at the production cost. */
 async function user(credentials: { user: string; password: string }, actions: string[]): Promise<object> {
   return { name: credentials.user, password: await hashPassword(credentials.password), permissions: [{ application: publisherCredentials.app, actions }] };
+}
+
+export interface AdminRequestOptions {
+  readonly credentials?: { user: string; password: string };
+  /** Another loopback address is another source to the server. */
+  readonly localAddress?: string;
+  /** Sent as JSON (a deploy's `{ text, dryRun }`). */
+  readonly body?: unknown;
 }
 
 export interface AdminAnswer {
@@ -42,9 +50,12 @@ export class LoneServer {
     readonly directory: string,
     readonly clientPort: number,
     readonly adminPort: number,
+    /** The realm definition the server started with (revision 1). */
+    readonly definitionText: string,
   ) {}
 
-  static async start(): Promise<LoneServer> {
+  /** `code`: the sources through tsx (the tests' default) or the build (benchmarks, as production runs). */
+  static async start(options: { code?: ServerCode } = {}): Promise<LoneServer> {
     const directory = mkdtempSync(join(tmpdir(), "holdfast-adversarial-"));
     const ports = { client: await freePort(), peer: await freePort(), admin: await freePort(), realm: await freePort() };
     const definition = {
@@ -66,8 +77,8 @@ export class LoneServer {
     if (!parsed.ok) throw new Error(`adversarial realm invalid: ${JSON.stringify(parsed.errors)}`);
     const realmFile = join(directory, "realm.yaml");
     writeFileSync(realmFile, text);
-    const server = new LoneServer(directory, ports.client, ports.admin);
-    server.child = spawnServer({ realmFile, name: "s1", dataDirectory: join(directory, "s1"), stdio: "pipe" });
+    const server = new LoneServer(directory, ports.client, ports.admin, text);
+    server.child = spawnServer({ realmFile, name: "s1", dataDirectory: join(directory, "s1"), stdio: "pipe", code: options.code ?? "sources" });
     keepLogLines(server.child, server.logLines, 400);
     await server.waitForLeader();
     return server;
@@ -101,10 +112,12 @@ export class LoneServer {
   }
 
   /** An admin request, from `localAddress` (another loopback address is another source). */
-  admin(method: string, path: string, options: { credentials?: { user: string; password: string }; localAddress?: string } = {}): Promise<AdminAnswer> {
+  admin(method: string, path: string, options: AdminRequestOptions = {}): Promise<AdminAnswer> {
     const headers: Record<string, string> = {};
     const { credentials, localAddress } = options;
     if (credentials !== undefined) headers.authorization = `Basic ${Buffer.from(`${credentials.user}:${credentials.password}`).toString("base64")}`;
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    if (body !== undefined) headers["content-type"] = "application/json";
     const target = { host: "127.0.0.1", port: this.adminPort, method, path, headers, agent: false, timeout: 20_000, ...(localAddress ? { localAddress } : {}) };
     return new Promise((resolve, reject) => {
       const request = httpRequest(target, (response) => {
@@ -124,7 +137,7 @@ export class LoneServer {
       });
       request.on("timeout", () => request.destroy(new Error(`no admin answer to ${method} ${path} within 20 s`)));
       request.on("error", reject);
-      request.end();
+      request.end(body);
     });
   }
 

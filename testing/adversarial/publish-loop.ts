@@ -4,6 +4,8 @@ export interface PublishLoopResult {
   readonly confirmed: number;
   /** Every publish that failed, with why (a real publisher must see none during an attack). */
   readonly failures: readonly string[];
+  /** Each confirmed publish's time from the call to its confirm, in order (for the benchmark). */
+  readonly latenciesMs: readonly number[];
 }
 
 /**
@@ -13,13 +15,14 @@ export interface PublishLoopResult {
 export function keepPublishing(connection: Connection, endpoint = "orders-in"): { stop(): Promise<PublishLoopResult> } {
   const publisher = connection.publisher(endpoint);
   const failures: string[] = [];
-  let confirmed = 0;
+  const latenciesMs: number[] = [];
   let stopped = false;
   const loop = (async () => {
     for (let n = 0; !stopped; n += 1) {
+      const invokedAt = performance.now();
       try {
         await publisher.publish({ subject: "ORDERS.EU.new", n: BigInt(n) });
-        confirmed += 1;
+        latenciesMs.push(performance.now() - invokedAt);
       } catch (error) {
         failures.push((error as Error).message);
       }
@@ -29,7 +32,7 @@ export function keepPublishing(connection: Connection, endpoint = "orders-in"): 
     stop: async () => {
       stopped = true;
       await loop;
-      return { confirmed, failures };
+      return { confirmed: latenciesMs.length, failures, latenciesMs };
     },
   };
 }

@@ -67,6 +67,15 @@ export class RawClient {
     if (!this.ended) this.socket.write(bytes);
   }
 
+  /** Writes `bytes` zero bytes in 1 MiB chunks, waiting for the socket to drain; stops once it is closed. */
+  async writeFiller(bytes: number): Promise<void> {
+    const chunk = new Uint8Array(Math.min(bytes, 1024 * 1024));
+    for (let sent = 0; sent < bytes && !this.ended; sent += chunk.length) {
+      const ok = this.socket.write(chunk.subarray(0, Math.min(chunk.length, bytes - sent)));
+      if (!ok) await Promise.race([new Promise((resolve) => this.socket.once("drain", resolve)), this.closed()]);
+    }
+  }
+
   hello(credentials: { app: string; user: string; password: string }): void {
     this.write(encodeFrame(encodeSessionMessage({ type: "hello", requestId: 1, protocol: sessionProtocolVersion, client: "raw", ...credentials })));
   }

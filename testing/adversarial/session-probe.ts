@@ -31,10 +31,10 @@ export class SessionProbe {
     });
   }
 
-  /** Connects; with credentials, says hello and waits for the welcome. */
-  static async open(address: string, credentials: { app: string; user: string; password: string } | null): Promise<SessionProbe> {
+  /** Connects (from `localAddress`: another loopback address is another source); with credentials, says hello and waits for the welcome. */
+  static async open(address: string, credentials: { app: string; user: string; password: string } | null, localAddress?: string): Promise<SessionProbe> {
     const at = address.lastIndexOf(":");
-    const socket = netConnect({ host: address.slice(0, at), port: Number(address.slice(at + 1)) });
+    const socket = netConnect({ host: address.slice(0, at), port: Number(address.slice(at + 1)), ...(localAddress ? { localAddress } : {}) });
     await new Promise<void>((resolve, reject) => {
       socket.once("connect", () => resolve());
       socket.once("error", reject);

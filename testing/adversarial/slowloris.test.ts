@@ -3,12 +3,11 @@
  * server buffer a large frame, nor hold a small one past the hello deadline. Against a real
  * server process; memory is the resident size the kernel reports for it.
  */
-import type { Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type Connection } from "../../src/client/client.js";
 import { limits } from "../../src/kernel/limits.js";
-import { frameHeaderBytes } from "../../src/wire/frame.js";
 import { waitFor } from "../process/wait-for.js";
+import { frameHeader, partialFrames } from "./attacks.js";
 import { LoneServer, publisherCredentials } from "./lone-server.js";
 import { keepPublishing, sleep } from "./publish-loop.js";
 import { RawClient } from "./raw-client.js";
@@ -27,23 +26,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** A frame header announcing `payloadBytes` (the checksum is never reached). */
-function header(payloadBytes: number): Uint8Array {
-  const bytes = new Uint8Array(frameHeaderBytes);
-  new DataView(bytes.buffer).setUint32(0, payloadBytes);
-  return bytes;
-}
-
-/** Writes `bytes` in 1 MiB chunks, waiting for the socket to drain; stops once it is closed. */
-async function send(attacker: RawClient, bytes: number): Promise<void> {
-  const chunk = new Uint8Array(mebibyte);
-  const socket = (attacker as unknown as { socket: Socket }).socket;
-  for (let sent = 0; sent < bytes && !attacker.isClosed; sent += chunk.length) {
-    const ok = socket.write(chunk.subarray(0, Math.min(chunk.length, bytes - sent)));
-    if (!ok) await Promise.race([new Promise((resolve) => socket.once("drain", resolve)), attacker.closed()]);
-  }
-}
-
 describe("partial frames before hello", () => {
   it("40 connections sending most of a 16 MiB frame do not grow the server's memory, and hear why they were closed", async () => {
     const loop = keepPublishing(client);
@@ -51,15 +33,9 @@ describe("partial frames before hello", () => {
     let peakBytes = baselineBytes;
     const sampler = setInterval(() => (peakBytes = Math.max(peakBytes, server.rssBytes())), 50);
     // From two addresses, so that each stays under the per-address cap on connections.
-    const attackers = [...(await RawClient.openMany(server.clientPort, 20, "127.0.0.2")), ...(await RawClient.openMany(server.clientPort, 20, "127.0.0.4"))];
+    let attackers: RawClient[] = [];
     try {
-      const frameBytes = limits.frameBytesMax - frameHeaderBytes;
-      await Promise.all(
-        attackers.map(async (attacker) => {
-          attacker.write(header(frameBytes));
-          await send(attacker, frameBytes - 1);
-        }),
-      );
+      attackers = await partialFrames(server.clientPort, ["127.0.0.2", "127.0.0.4"], 20);
       await sleep(500);
       peakBytes = Math.max(peakBytes, server.rssBytes());
     } finally {
@@ -82,7 +58,7 @@ describe("partial frames before hello", () => {
     try {
       // Each announces a frame under the small limit and then trickles it, a byte a second.
       const payloadBytes = limits.unauthenticatedFrameBytesMax / 2;
-      for (const attacker of attackers) attacker.write(header(payloadBytes));
+      for (const attacker of attackers) attacker.write(frameHeader(payloadBytes));
       const trickle = setInterval(() => {
         for (const attacker of attackers) attacker.write(new Uint8Array(1));
       }, 1000);

@@ -6,8 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type Connection } from "../../src/client/client.js";
 import { limits } from "../../src/kernel/limits.js";
+import { wrongHellos } from "./attacks.js";
 import { LoneServer, publisherCredentials } from "./lone-server.js";
-import { keepPublishing, sleep } from "./publish-loop.js";
+import { keepPublishing } from "./publish-loop.js";
 import { RawClient } from "./raw-client.js";
 
 let server: LoneServer;
@@ -24,15 +25,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** One round: `count` wrong hellos at once from `source`; the refusal code of each (undefined: none). */
-async function wrongHellos(count: number, source: string): Promise<(string | undefined)[]> {
-  const attackers = await RawClient.openMany(server.clientPort, count, source);
-  for (const attacker of attackers) attacker.hello({ ...publisherCredentials, password: "not-the-password" });
-  await Promise.race([Promise.all(attackers.map((attacker) => attacker.closed())), sleep(10_000)]);
-  for (const attacker of attackers) attacker.close();
-  return attackers.map((attacker) => attacker.refusalCode);
-}
-
 describe("a flood of wrong passwords", () => {
   it("does not stall a real publisher; every refused hello gets a typed reason; the attackers are backed off", async () => {
     const loop = keepPublishing(client);
@@ -48,7 +40,7 @@ describe("a flood of wrong passwords", () => {
     let newcomer: Promise<Connection> | undefined;
     try {
       while (!backedOff() && Date.now() < attackEndsMs) {
-        const round = Promise.all(sources.map((source) => wrongHellos(25, source)));
+        const round = Promise.all(sources.map((source) => wrongHellos(server.clientPort, 25, source, publisherCredentials)));
         newcomer ??= connect({ servers: [server.clientAddress], ...publisherCredentials, requestTimeoutMs: 10_000 });
         (await round).forEach((refused, at) => codes.get(sources[at] as string)?.push(...refused));
       }

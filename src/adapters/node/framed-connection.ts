@@ -142,7 +142,10 @@ export class FramedConnection {
 /** Sockets ended with a reason and not yet gone; each holds a file descriptor meanwhile. */
 let lingering = 0;
 
-/** Writes `bytes` and ends the socket; what the other end still sends is read and dropped. */
+/**
+ * Writes `bytes` and ends the socket; what the other end still sends is read and dropped, up
+ * to refusedConnectionDrainBytesMax, then left unread until the socket is destroyed.
+ */
 function endAfter(socket: Socket, bytes: Uint8Array): void {
   if (socket.destroyed) return;
   if (lingering >= limits.refusedConnectionsLingeringMax) {
@@ -158,7 +161,11 @@ function endAfter(socket: Socket, bytes: Uint8Array): void {
     lingering -= 1;
   });
   socket.once("end", () => socket.destroy());
-  socket.on("data", () => {});
+  let drainedBytes = 0;
+  socket.on("data", (chunk: Buffer) => {
+    drainedBytes += chunk.length;
+    if (drainedBytes > limits.refusedConnectionDrainBytesMax) socket.pause();
+  });
   socket.resume();
   socket.end(bytes);
 }
