@@ -135,7 +135,8 @@ export const limits = {
   /**
    * A client connection must be welcomed (hello received, password checked) this long after it
    * was accepted, or it is closed with `hello-timeout`. Long enough for a check that waited in
-   * a full queue (passwordChecksQueuedMax / passwordCheckWorkers scrypts of about 0.25 s each).
+   * a full queue (passwordChecksQueuedMax / passwordCheckWorkersMax scrypts of about 0.25 s each,
+   * twice that on a machine with one worker: 2 s).
    */
   helloDeadlineMs: 5000,
   /** One frame before hello (client port) or before the handshake (peer and realm ports) succeeded. */
@@ -154,8 +155,12 @@ export const limits = {
   refusalLogIntervalMs: 10_000,
   /** Addresses named in one refusal summary; the others are counted together. */
   refusalLogAddressesMax: 16,
-  /** Worker threads of our own for password checks (scrypt): never libuv's pool, which the WAL's fsync uses. */
-  passwordCheckWorkers: 2,
+  /**
+   * Worker threads of our own for password checks (scrypt): never libuv's pool, which the WAL's
+   * fsync uses. At most this many, and one fewer than the machine's cores (at least one), so a
+   * login flood leaves a core to the event loop (password-checks.ts).
+   */
+  passwordCheckWorkersMax: 2,
   /** Password checks waiting for a worker; more are refused with `busy`. A full queue waits about 1 s. */
   passwordChecksQueuedMax: 8,
   /** Password checks running or waiting for one remote address; more are refused with `busy`. */
@@ -220,6 +225,14 @@ export const limits = {
    * after this long, so a large definition does not hold up heartbeats and consensus.
    */
   realmParseSliceMs: 10,
+  /**
+   * A definition handed to a server (a deploy, a test from upstream) is read in a worker thread
+   * of its own with this much heap at most: a 4 MB definition took 274 MiB to read, and the
+   * worker's memory goes with it (adapters/node/definition-reader.ts).
+   */
+  realmReadHeapMbMax: 512,
+  /** ...and stops it past this long (the largest definition accepted reads in about 4 s). */
+  realmReadTimeoutMs: 30_000,
   /** Bounds on a stored scrypt hash's cost parameters, so a hostile file cannot stall a login. */
   scryptNMax: 2 ** 20,
   scryptRMax: 32,

@@ -10,7 +10,8 @@ import type { ClientTestAnswer, Revision, RevisionId } from "../../protocols/rea
 import { realmServiceOptions } from "../../protocols/realm/options.js";
 import { RealmServiceNode, type RealmServiceStatus } from "../../protocols/realm/realm-service-node.js";
 import { realmFamily } from "../../realm/family.js";
-import { parseRealmDefinition, parseRealmDefinitionAsync, type RealmParseResult } from "../../realm/load.js";
+import { readDefinitionOffThread } from "../../adapters/node/definition-reader.js";
+import { parseRealmDefinition, type RealmParseResult } from "../../realm/load.js";
 import { formatRealmError } from "../../realm/realm-error.js";
 import type { RealmDefinition } from "../../realm/schema.js";
 import { RealmEffectRunner } from "../../runtime/realm-effect-runner.js";
@@ -148,12 +149,12 @@ export class RealmService {
   }
 
   /**
-   * Reads a definition this server was handed (a deploy's, or a test's from upstream) without
-   * holding up the event loop for long (parseRealmDefinitionAsync), and keeps the last one
+   * Reads a definition this server was handed (a deploy's, or a test's from upstream) in a
+   * worker thread of its own (definition-reader.ts), and keeps the last one
    * read: activating that revision then takes it as it is instead of reading it again.
    */
   async readDefinition(text: string, source: string): Promise<RealmParseResult> {
-    const parsed = await parseRealmDefinitionAsync(text, source);
+    const parsed = await readDefinitionOffThread(text, source);
     if (parsed.ok) this.lastRead = { text, realm: parsed.realm };
     return parsed;
   }
