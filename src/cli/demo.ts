@@ -149,7 +149,8 @@ export async function runDemo(options: { dir: string; fresh: boolean; logLevel: 
       "Ctrl-C stops the demo. Try: kill -9 the leader's server pid and watch the workload carry on;",
       `kill -9 s1 (the realm primary) and its clients move to its backup s2, then back when you restart it:`,
       `  npx holdfast server --realm ${file} --name s1 --data ${join(directory, "s1")} 2>> ${join(directory, "s1.log")}`,
-      `deploy a changed copy of the realm: HOLDFAST_PASSWORD=demo-password npx holdfast admin deploy <file> --user demo --server 127.0.0.1:${realm.servers[0]?.ports.admin ?? 7421} --dry-run`,
+      "deploy a changed copy of the realm: HOLDFAST_PASSWORD=demo-password npx holdfast admin deploy <file> --user demo " +
+        `--server 127.0.0.1:${realm.servers[0]?.ports.admin ?? 7421} --dry-run`,
       `every server's log, readable: npx pino-pretty < ${join(directory, "s1.log")}`,
     ];
     showScreen(screen);

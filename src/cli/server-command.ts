@@ -14,7 +14,11 @@ export function registerServerCommand(program: Command): void {
     .requiredOption("--name <server>", "which server of the realm this process is")
     .option("--data <dir>", "data directory (one subdirectory per persistence service)", ".holdfast/data")
     .addOption(logLevelOption())
-    .addHelpText("after", "\nLogs are JSON lines on stderr (read them with `npx pino-pretty`). Exit codes: 0 stopped by SIGTERM or SIGINT, 1 failed to start, 2 invalid realm definition, 4 disk failure.")
+    .addHelpText(
+      "after",
+      "\nLogs are JSON lines on stderr (read them with `npx pino-pretty`).\n" +
+        "Exit codes: 0 stopped by SIGTERM or SIGINT, 1 failed to start, 2 invalid realm definition, 4 disk failure.",
+    )
     .action(async (options: { realm: string; name: string; data: string; logLevel: LogLevel }) => {
       const realm = await loadRealmOrExit(options.realm);
       const root = jsonLogger({ level: options.logLevel });
@@ -23,7 +27,8 @@ export function registerServerCommand(program: Command): void {
       try {
         // The text too: a primary with no revision yet takes it as its first.
         const realmText = readFileSync(options.realm, "utf8");
-        server = await startServer({ realm, realmText, name: options.name, dataDirectory: options.data, log: root, onFailure: () => process.exit(exitCodes.diskFailure) });
+        const onFailure = (): never => process.exit(exitCodes.diskFailure);
+        server = await startServer({ realm, realmText, name: options.name, dataDirectory: options.data, log: root, onFailure });
       } catch (error) {
         log.error((error as Error).message);
         process.exit(exitCodes.failure);

@@ -102,7 +102,8 @@ export function spawnServer(options: SpawnServerOptions): ChildProcess {
   const profile = profileDirectory ? ["--cpu-prof", "--cpu-prof-dir", profileDirectory] : [];
   const code = codeArgs(options.code ?? ownCode);
   const logLevel = options.logLevel === undefined ? [] : ["--log-level", options.logLevel];
-  const args = [...profile, ...serverNodeFlags, ...(options.extraNodeArgs ?? []), ...code, "server", "--realm", options.realmFile, "--name", options.name, "--data", options.dataDirectory, ...logLevel];
+  const server = ["server", "--realm", options.realmFile, "--name", options.name, "--data", options.dataDirectory, ...logLevel];
+  const args = [...profile, ...serverNodeFlags, ...(options.extraNodeArgs ?? []), ...code, ...server];
   const stdio = options.stdio ?? "inherit";
   return spawn(process.execPath, args, { stdio: ["ignore", stdio, stdio], env: options.env ?? process.env });
 }

@@ -90,7 +90,11 @@ describe("holdfast server's log", () => {
   });
 
   /** Start s1 through the launcher, wait for its admin port and `ready`, SIGTERM it; its log lines and exit code. */
-  async function runUntilStopped(data: string, env: NodeJS.ProcessEnv, ready: (lines: readonly string[]) => boolean): Promise<{ lines: string[]; code: number | null }> {
+  async function runUntilStopped(
+    data: string,
+    env: NodeJS.ProcessEnv,
+    ready: (lines: readonly string[]) => boolean,
+  ): Promise<{ lines: string[]; code: number | null }> {
     const child = spawnHoldfast(["server", "--realm", realm.realmFile, "--name", "s1", "--data", join(realm.directory, data)], { ...withoutBuild, ...env });
     server = child;
     const lines: string[] = [];

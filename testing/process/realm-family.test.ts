@@ -337,7 +337,8 @@ describe("realm servers on real processes (seed 003)", () => {
     expect(String(refused.body.message)).toContain("p1's backup p1b is not connected");
     expect(await currentRevision()).toBe(before);
     // Seed 003: both warn when the link breaks; the regular server redials and says it is back.
-    const primarySaid = (level: string, text: string) => expect.objectContaining({ level, server: "p1", realmRole: "primary", msg: expect.stringContaining(text) });
+    const primarySaid = (level: string, text: string) =>
+      expect.objectContaining({ level, server: "p1", realmRole: "primary", msg: expect.stringContaining(text) });
     expect(logEntries(family.logLines)).toContainEqual(primarySaid("warn", "p1: link with p1b (a backup) is down"));
     family.startServer("p1b");
     await family.waitForRevision(before, ["p1", "p1b"], 30_000);

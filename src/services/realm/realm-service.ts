@@ -246,7 +246,8 @@ export class RealmService {
       // Another version's definition that this server cannot read: keep running the one before.
       const count = parsed.errors.length + parsed.errorsNotListed;
       const first = parsed.errors[0] ? formatRealmError(parsed.errors[0]) : "?";
-      this.options.log.error(`realm: revision ${revision.number} does not load here (${count} errors, first: ${first}); still running the previous definition`, { revision: revision.number });
+      const message = `realm: revision ${revision.number} does not load here (${count} errors, first: ${first}); still running the previous definition`;
+      this.options.log.error(message, { revision: revision.number });
       return;
     }
     this.options.onActivate(revision, parsed.realm);

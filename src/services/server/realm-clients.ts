@@ -104,7 +104,8 @@ export class RealmClients implements SessionRealm {
     );
     const notRunning = answers.filter((answer) => answer.status !== "running");
     const notRunningList = notRunning.length === 0 ? "" : ` (${notRunning.map((answer) => `${answer.clientId} ${answer.status}`).join(", ")})`;
-    this.log.info(`realm: revision ${revision.number} active for ${answers.length - notRunning.length} of ${answers.length} clients${notRunningList}`, { revision: revision.number });
+    const active = answers.length - notRunning.length;
+    this.log.info(`realm: revision ${revision.number} active for ${active} of ${answers.length} clients${notRunningList}`, { revision: revision.number });
     return answers;
   }
 

@@ -93,7 +93,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const changes = restartNeeded(before, next);
     realm = next;
     access = new RealmAccess(next, passwordChecks);
-    if (changes.length > 0) log.warn(`realm: revision ${revision.number} changes ${changes.join(", ")}: that part takes effect when ${name} restarts`, { revision: revision.number });
+    if (changes.length > 0) {
+      log.warn(`realm: revision ${revision.number} changes ${changes.join(", ")}: that part takes effect when ${name} restarts`, { revision: revision.number });
+    }
     if (realmClients !== null) {
       const answers = realmClients.activate(revision, (session) => clientVerdict(before, next, session));
       // Kept only for the deploy on the primary that waits for them, and only until it read them.
