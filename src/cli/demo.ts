@@ -1,18 +1,23 @@
 import type { ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createWriteStream, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseDocument } from "yaml";
+import type { LogLevel } from "../adapters/node/logger.js";
 import { connect, type Connection } from "../client/client.js";
 import { parseRealmDefinition } from "../realm/load.js";
 import type { RealmDefinition } from "../realm/schema.js";
+import { prettyLogLines } from "./log-lines.js";
 import { collectRealmStatus, realmStatusText } from "./realm-status.js";
 import { serverAddresses } from "./realm-file.js";
 import { showScreen, untilInterrupted } from "./terminal.js";
 import { spawnServer, stopChild } from "./spawn-member.js";
 
-const demoRealmTemplate = join(dirname(fileURLToPath(import.meta.url)), "..", "realm", "testdata", "demo-realm.yaml");
+const here = fileURLToPath(import.meta.url);
+/** The checkout (or package) root: the build runs from dist/src/cli, the sources from src/cli. */
+const packageRoot = join(dirname(here), ...(here.endsWith(".js") ? ["..", "..", ".."] : ["..", ".."]));
+const demoRealmTemplate = join(packageRoot, "src", "realm", "testdata", "demo-realm.yaml");
 const demoCredentials = { app: "demo", user: "demo", password: "demo-password" } as const;
 const statusRefreshMs = 1000;
 const samplePublishIntervalMs = 200;
@@ -97,7 +102,7 @@ async function startWorkload(realm: RealmDefinition, counters: Counters): Promis
  * three-service persistence cluster, a sample workload with a subscriber per durable type, and
  * a live status table. Ctrl-C stops everything we started, by PID.
  */
-export async function runDemo(options: { dir: string; fresh: boolean }): Promise<void> {
+export async function runDemo(options: { dir: string; fresh: boolean; logLevel: LogLevel }): Promise<void> {
   const directory = resolve(options.dir);
   if (options.fresh) rmSync(directory, { recursive: true, force: true });
   mkdirSync(directory, { recursive: true });
@@ -105,8 +110,10 @@ export async function runDemo(options: { dir: string; fresh: boolean }): Promise
   const recentLog: string[] = [];
   const children = new Map<string, ChildProcess>();
   for (const server of realm.servers) {
-    const child = spawnServer({ realmFile: file, name: server.name, dataDirectory: join(directory, server.name), stdio: "pipe" });
-    child.stderr?.on("data", (chunk: Buffer) => recentLog.push(...chunk.toString().trimEnd().split("\n")));
+    const child = spawnServer({ realmFile: file, name: server.name, dataDirectory: join(directory, server.name), stdio: "pipe", logLevel: options.logLevel });
+    // The JSON lines as the server wrote them, for jq or pino-pretty; the screen shows them readable.
+    child.stderr?.pipe(createWriteStream(join(directory, `${server.name}.log`), { flags: "a" }));
+    child.stderr?.on("data", (chunk: Buffer) => recentLog.push(...prettyLogLines(chunk.toString())));
     child.on("exit", (code, signal) => recentLog.push(`server ${server.name} exited (${signal ?? `code ${code}`})`));
     children.set(server.name, child);
   }
@@ -141,8 +148,10 @@ export async function runDemo(options: { dir: string; fresh: boolean }): Promise
       "",
       "Ctrl-C stops the demo. Try: kill -9 the leader's server pid and watch the workload carry on;",
       `kill -9 s1 (the realm primary) and its clients move to its backup s2, then back when you restart it:`,
-      `  npx tsx src/cli/main.ts server --realm ${file} --name s1 --data ${join(directory, "s1")}`,
-      `deploy a changed copy of the realm: HOLDFAST_PASSWORD=demo-password npx tsx src/cli/main.ts admin deploy <file> --user demo --server 127.0.0.1:${realm.servers[0]?.ports.admin ?? 7421} --dry-run`,
+      `  npx holdfast server --realm ${file} --name s1 --data ${join(directory, "s1")} 2>> ${join(directory, "s1.log")}`,
+      "deploy a changed copy of the realm: HOLDFAST_PASSWORD=demo-password npx holdfast admin deploy <file> --user demo " +
+        `--server 127.0.0.1:${realm.servers[0]?.ports.admin ?? 7421} --dry-run`,
+      `every server's log, readable: npx pino-pretty < ${join(directory, "s1.log")}`,
     ];
     showScreen(screen);
   };

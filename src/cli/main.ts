@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from "commander";
 import { startLocalCluster } from "./start.js";
-import { stderrLogger } from "../adapters/node/logger.js";
+import { jsonLogger, type LogLevel } from "../adapters/node/logger.js";
 import { ClusterClient } from "../client/cluster-client.js";
 import { ClusterFileError, readClusterFile, type ClusterFile } from "../services/member/cluster-file.js";
 import { startMember } from "../services/member/member.js";
@@ -11,6 +11,7 @@ import { collectRealmStatus, everyClusterHasLeader, realmStatusText } from "./re
 import { exitCodes, loadRealmOrExit } from "./realm-file.js";
 import { registerServerCommand } from "./server-command.js";
 import { registerAdminCommands } from "./admin-commands.js";
+import { logLevelOption } from "./log-level-option.js";
 import { stopOnSignals } from "./terminal.js";
 
 const program = new Command()
@@ -25,7 +26,9 @@ program
   .description("run the demo realm: 3 server processes on loopback, one 3-service persistence cluster, a sample workload and a live status table, until Ctrl-C")
   .option("--dir <path>", "where the demo keeps its data", ".holdfast/demo")
   .option("--fresh", "delete the data directory first", false)
-  .action(async (options: { dir: string; fresh: boolean }) => {
+  .addOption(logLevelOption())
+  .addHelpText("after", "\nThe servers' JSON log lines are kept in <dir>/<server>.log; the screen shows the last few, readable.")
+  .action(async (options: { dir: string; fresh: boolean; logLevel: LogLevel }) => {
     await runDemo(options);
   });
 
@@ -61,7 +64,8 @@ program
   .option("--dir <path>", "where the cluster keeps its data", ".holdfast/consensus-demo")
   .option("--base-port <port>", "members use ports base+1.. (peers) and base+11.. (clients)", integer, 7100)
   .option("--fresh", "delete the data directory first", false)
-  .action(async (options: { dir: string; basePort: number; fresh: boolean }) => {
+  .addOption(logLevelOption())
+  .action(async (options: { dir: string; basePort: number; fresh: boolean; logLevel: LogLevel }) => {
     await startLocalCluster(options);
   });
 
@@ -72,9 +76,10 @@ program
   .requiredOption("--id <member>", "which member of the cluster this process is")
   .requiredOption("--data <dir>", "data directory for the write-ahead log")
   .option("--record-commands <count>", "keep this many applied commands for inspection", integer, 0)
-  .action(async (options: { cluster: string; id: string; data: string; recordCommands: number }) => {
+  .addOption(logLevelOption())
+  .action(async (options: { cluster: string; id: string; data: string; recordCommands: number; logLevel: LogLevel }) => {
     const cluster = loadCluster(options.cluster);
-    const log = stderrLogger(`member ${options.id}`);
+    const log = jsonLogger({ level: options.logLevel, fields: { cluster: cluster.name, member: options.id } });
     let member: Awaited<ReturnType<typeof startMember>>;
     try {
       member = await startMember({

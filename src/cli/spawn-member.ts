@@ -1,14 +1,17 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { LogLevel } from "../adapters/node/logger.js";
 
 const here = fileURLToPath(import.meta.url);
+/** This command runs compiled (`npm run build`, or the `holdfast` launcher found a current build). */
+const runningBuilt = here.endsWith(".js");
 const mainScript = join(dirname(here), "main.ts");
 /**
  * The compiled CLI (`npm run build`): beside this file when it runs compiled, else under dist/.
  * Production runs this; it idles in about 40 MiB less than the same code through tsx.
  */
-const builtMainScript = here.endsWith(".js") ? join(dirname(here), "main.js") : join(dirname(here), "..", "..", "dist", "src", "cli", "main.js");
+const builtMainScript = runningBuilt ? join(dirname(here), "main.js") : join(dirname(here), "..", "..", "dist", "src", "cli", "main.js");
 
 /**
  * Node flags for every server process. A young generation of at most 4 MiB per semi-space
@@ -22,6 +25,13 @@ export const serverNodeFlags: readonly string[] = ["--max-semi-space-size=4"];
 /** What a spawned server runs: the TypeScript sources through tsx (as `npm start`), or the build. */
 export type ServerCode = "sources" | "build";
 
+/** Children run the code this process runs: a built demo needs neither tsx nor the sources. */
+function codeArgs(code: ServerCode): string[] {
+  return code === "build" ? [builtMainScript] : ["--import", "tsx", mainScript];
+}
+
+const ownCode: ServerCode = runningBuilt ? "build" : "sources";
+
 export interface SpawnMemberOptions {
   readonly clusterFile: string;
   readonly id: string;
@@ -30,11 +40,12 @@ export interface SpawnMemberOptions {
   /** Where the member's log lines go; default: inherit stderr. */
   readonly stdio?: "inherit" | "pipe" | "ignore";
   readonly extraNodeArgs?: readonly string[];
+  readonly logLevel?: LogLevel;
 }
 
 /**
- * Start one member as its own OS process (real TCP, real files, killable with kill -9).
- * Runs the TypeScript sources through tsx, the same way `npm start` does.
+ * Start one member as its own OS process (real TCP, real files, killable with kill -9), from
+ * the same code as this process (the sources through tsx, or the build).
  */
 export function spawnMember(options: SpawnMemberOptions): ChildProcess {
   // HOLDFAST_PROFILE_DIR=dir writes a V8 CPU profile per member on exit (see docs/benchmarks.md).
@@ -43,9 +54,7 @@ export function spawnMember(options: SpawnMemberOptions): ChildProcess {
   const args = [
     ...profile,
     ...(options.extraNodeArgs ?? []),
-    "--import",
-    "tsx",
-    mainScript,
+    ...codeArgs(ownCode),
     "member",
     "--cluster",
     options.clusterFile,
@@ -55,6 +64,7 @@ export function spawnMember(options: SpawnMemberOptions): ChildProcess {
     options.dataDirectory,
     "--record-commands",
     String(options.recordCommandsMax ?? 0),
+    ...(options.logLevel === undefined ? [] : ["--log-level", options.logLevel]),
   ];
   const stdio = options.stdio ?? "inherit";
   return spawn(process.execPath, args, { stdio: ["ignore", stdio, stdio] });
@@ -80,16 +90,20 @@ export interface SpawnServerOptions {
   readonly stdio?: "inherit" | "pipe" | "ignore";
   readonly extraNodeArgs?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
-  /** Default "sources" (through tsx, like `npm start`); "build" needs a current `npm run build`. */
+  /** Default: what this process runs (the sources through tsx, as `npm start`); "build" needs a current `npm run build`. */
   readonly code?: ServerCode;
+  /** Default: the server's own (info, or HOLDFAST_LOG_LEVEL in `env`). */
+  readonly logLevel?: LogLevel;
 }
 
 /** Start one `holdfast server` as its own OS process. */
 export function spawnServer(options: SpawnServerOptions): ChildProcess {
   const profileDirectory = process.env.HOLDFAST_PROFILE_DIR;
   const profile = profileDirectory ? ["--cpu-prof", "--cpu-prof-dir", profileDirectory] : [];
-  const code = options.code === "build" ? [builtMainScript] : ["--import", "tsx", mainScript];
-  const args = [...profile, ...serverNodeFlags, ...(options.extraNodeArgs ?? []), ...code, "server", "--realm", options.realmFile, "--name", options.name, "--data", options.dataDirectory];
+  const code = codeArgs(options.code ?? ownCode);
+  const logLevel = options.logLevel === undefined ? [] : ["--log-level", options.logLevel];
+  const server = ["server", "--realm", options.realmFile, "--name", options.name, "--data", options.dataDirectory, ...logLevel];
+  const args = [...profile, ...serverNodeFlags, ...(options.extraNodeArgs ?? []), ...code, ...server];
   const stdio = options.stdio ?? "inherit";
   return spawn(process.execPath, args, { stdio: ["ignore", stdio, stdio], env: options.env ?? process.env });
 }

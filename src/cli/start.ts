@@ -2,8 +2,10 @@ import type { ChildProcess } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { randomBytes } from "node:crypto";
+import type { LogLevel } from "../adapters/node/logger.js";
 import { ClusterClient } from "../client/cluster-client.js";
 import type { ClusterFile } from "../services/member/cluster-file.js";
+import { prettyLogLines } from "./log-lines.js";
 import { showScreen, untilInterrupted } from "./terminal.js";
 import { spawnMember, stopChild } from "./spawn-member.js";
 import { collectStatus, statusTable } from "./status-table.js";
@@ -18,7 +20,7 @@ const sampleProposalIntervalMs = 500;
  * trickle of sample commands, and a live status table (leader, term, commit index per
  * member). Ctrl-C stops every process we started, by PID, and waits for them.
  */
-export async function startLocalCluster(options: { dir: string; basePort: number; fresh: boolean }): Promise<void> {
+export async function startLocalCluster(options: { dir: string; basePort: number; fresh: boolean; logLevel: LogLevel }): Promise<void> {
   const directory = resolve(options.dir);
   if (options.fresh) rmSync(directory, { recursive: true, force: true });
   mkdirSync(directory, { recursive: true });
@@ -39,8 +41,8 @@ export async function startLocalCluster(options: { dir: string; basePort: number
 
   const children = new Map<string, ChildProcess>();
   for (const id of memberIds) {
-    const child = spawnMember({ clusterFile, id, dataDirectory: join(directory, id), recordCommandsMax: 10_000, stdio: "pipe" });
-    child.stderr?.on("data", (chunk: Buffer) => recentLog.push(...chunk.toString().trimEnd().split("\n")));
+    const child = spawnMember({ clusterFile, id, dataDirectory: join(directory, id), recordCommandsMax: 10_000, stdio: "pipe", logLevel: options.logLevel });
+    child.stderr?.on("data", (chunk: Buffer) => recentLog.push(...prettyLogLines(chunk.toString())));
     child.on("exit", (code, signal) => recentLog.push(`member ${id} exited (${signal ?? `code ${code}`})`));
     children.set(id, child);
   }

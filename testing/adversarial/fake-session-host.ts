@@ -164,11 +164,13 @@ export class FakeConnection implements SessionConnection {
 
 /** Log lines a host wrote, to check that each failure is logged once. */
 export function recordingLogger(lines: string[]): Logger {
-  return {
+  const logger: Logger = {
     info: (line) => void lines.push(`info ${line}`),
     warn: (line) => void lines.push(`warn ${line}`),
     error: (line) => void lines.push(`error ${line}`),
+    child: () => logger,
   };
+  return logger;
 }
 
 /**

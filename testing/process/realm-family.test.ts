@@ -7,6 +7,7 @@ import type { ConnectionEvent } from "../../src/client/connection.js";
 import { HoldfastError } from "../../src/client/errors.js";
 import { SessionLink } from "../../src/client/session-link.js";
 import type { ClientRealmReport } from "../../src/services/server/session.js";
+import { logEntries } from "./child-process.js";
 import { RealmFamily, adminCredentials, familyCredentials } from "./realm-family.js";
 import { holdfast } from "./holdfast-cli.js";
 import { waitFor } from "./wait-for.js";
@@ -336,10 +337,12 @@ describe("realm servers on real processes (seed 003)", () => {
     expect(String(refused.body.message)).toContain("p1's backup p1b is not connected");
     expect(await currentRevision()).toBe(before);
     // Seed 003: both warn when the link breaks; the regular server redials and says it is back.
-    expect(family.logLines.join("\n")).toContain("p1: link with p1b (a backup) is down");
+    const primarySaid = (level: string, text: string) =>
+      expect.objectContaining({ level, server: "p1", realmRole: "primary", msg: expect.stringContaining(text) });
+    expect(logEntries(family.logLines)).toContainEqual(primarySaid("warn", "p1: link with p1b (a backup) is down"));
     family.startServer("p1b");
     await family.waitForRevision(before, ["p1", "p1b"], 30_000);
-    expect(family.logLines.join("\n")).toContain("p1: link with p1b (a backup) is up");
+    expect(logEntries(family.logLines)).toContainEqual(primarySaid("info", "p1: link with p1b (a backup) is up"));
     const accepted = await family.deploy("p1", { text });
     expect(accepted.status).toBe(201);
     expect(accepted.body.backupHolds).toBe(true);

@@ -85,7 +85,9 @@ export class PersistenceService {
     });
   }
 
-  static async start(options: PersistenceServiceOptions): Promise<PersistenceService> {
+  static async start(given: PersistenceServiceOptions): Promise<PersistenceService> {
+    // Its WAL's and peer links' lines too say which service and cluster they are about.
+    const options = { ...given, log: given.log.child({ cluster: given.cluster, service: given.name }) };
     const self = options.members.find((member) => member.name === options.name);
     if (!self) throw new Error(`service ${options.name} is not a member of cluster ${options.cluster}`);
     const fileSystem = new NodeFileSystem(options.dataDirectory);
@@ -245,7 +247,7 @@ export class PersistenceService {
   }
 
   private roleChanged(role: string, leaderId: string | null, term: number): void {
-    this.log.info(`${this.name}: ${role} in term ${term}${leaderId ? ` (leader ${leaderId})` : ""}`);
+    this.log.info(`${this.name}: ${role} in term ${term}${leaderId ? ` (leader ${leaderId})` : ""}`, { role, term, leader: leaderId });
     if (role === "leader" && !this.leading) {
       this.leading = true;
       this.application.recordResults = true;

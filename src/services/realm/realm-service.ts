@@ -109,7 +109,10 @@ export class RealmService {
     }, limits.realmTickMs);
   }
 
-  static async start(options: RealmServiceStartOptions): Promise<RealmService> {
+  static async start(given: RealmServiceStartOptions): Promise<RealmService> {
+    // Its links' lines too say which realm role they are about.
+    const role = given.realm.servers.find((server) => server.name === given.self)?.realmService?.role;
+    const options = role === undefined ? given : { ...given, log: given.log.child({ realmRole: role }) };
     const { store, problems } = RevisionStore.open(new NodeFileSystem(join(options.dataDirectory, "realm-revisions")));
     for (const problem of problems) options.log.warn(`realm: revision file ${problem.file} is damaged (${problem.problem}); moved aside as ${problem.file}.corrupt`);
     const service = new RealmService(options, store);
@@ -219,7 +222,7 @@ export class RealmService {
     void this.deploy(this.options.text).then((answer) => {
       this.bootstrapping = false;
       if (answer.ok) {
-        this.options.log.info(`realm: first start: the realm file is revision ${answer.revision.number}`);
+        this.options.log.info(`realm: first start: the realm file is revision ${answer.revision.number}`, { revision: answer.revision.number });
         return;
       }
       if (answer.code !== "backup-link-down") {
@@ -242,7 +245,9 @@ export class RealmService {
     if (!parsed.ok) {
       // Another version's definition that this server cannot read: keep running the one before.
       const count = parsed.errors.length + parsed.errorsNotListed;
-      this.options.log.error(`realm: revision ${revision.number} does not load here (${count} errors, first: ${parsed.errors[0] ? formatRealmError(parsed.errors[0]) : "?"}); still running the previous definition`);
+      const first = parsed.errors[0] ? formatRealmError(parsed.errors[0]) : "?";
+      const message = `realm: revision ${revision.number} does not load here (${count} errors, first: ${first}); still running the previous definition`;
+      this.options.log.error(message, { revision: revision.number });
       return;
     }
     this.options.onActivate(revision, parsed.realm);

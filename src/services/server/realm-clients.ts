@@ -103,7 +103,9 @@ export class RealmClients implements SessionRealm {
       }),
     );
     const notRunning = answers.filter((answer) => answer.status !== "running");
-    this.log.info(`realm: revision ${revision.number} active for ${answers.length - notRunning.length} of ${answers.length} clients${notRunning.length === 0 ? "" : ` (${notRunning.map((answer) => `${answer.clientId} ${answer.status}`).join(", ")})`}`);
+    const notRunningList = notRunning.length === 0 ? "" : ` (${notRunning.map((answer) => `${answer.clientId} ${answer.status}`).join(", ")})`;
+    const active = answers.length - notRunning.length;
+    this.log.info(`realm: revision ${revision.number} active for ${active} of ${answers.length} clients${notRunningList}`, { revision: revision.number });
     return answers;
   }
 

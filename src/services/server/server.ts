@@ -73,7 +73,9 @@ function clusterSecret(realm: RealmDefinition, cluster: string): string {
  * and the admin port (HTTP, JSON status).
  */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const { name, log } = options;
+  const { name } = options;
+  // Every line of this server's, its services' and its realm service's carries its name.
+  const log = options.log.child({ server: name });
   const definition = options.realm.servers.find((server) => server.name === name);
   if (!definition) throw new Error(`server "${name}" is not defined in the realm (defined: ${options.realm.servers.map((server) => server.name).join(", ")})`);
 
@@ -91,7 +93,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const changes = restartNeeded(before, next);
     realm = next;
     access = new RealmAccess(next, passwordChecks);
-    if (changes.length > 0) log.warn(`realm: revision ${revision.number} changes ${changes.join(", ")}: that part takes effect when ${name} restarts`);
+    if (changes.length > 0) {
+      log.warn(`realm: revision ${revision.number} changes ${changes.join(", ")}: that part takes effect when ${name} restarts`, { revision: revision.number });
+    }
     if (realmClients !== null) {
       const answers = realmClients.activate(revision, (session) => clientVerdict(before, next, session));
       // Kept only for the deploy on the primary that waits for them, and only until it read them.
@@ -131,13 +135,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (parsed.ok) {
       realm = parsed.realm;
       access = new RealmAccess(realm, passwordChecks);
-      log.info(`realm: running revision ${stored.number} from the revision store`);
+      log.info(`realm: running revision ${stored.number} from the revision store`, { revision: stored.number });
       if (options.realmText !== undefined && options.realmText !== stored.text && definition.realmService?.role === "primary") {
         // The file only bootstraps a primary; a changed file must be deployed to take effect.
         log.warn(`realm: the realm file given differs from revision ${stored.number}, which this primary runs; deploy it (holdfast admin deploy) to make it a revision`);
       }
     } else {
-      log.error(`realm: stored revision ${stored.number} does not load here; running the realm file instead`);
+      log.error(`realm: stored revision ${stored.number} does not load here; running the realm file instead`, { revision: stored.number });
     }
   }
   if (realmService !== null) realmClients = new RealmClients(name, realmService, sessions, () => realm, log);
